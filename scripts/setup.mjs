@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// One-shot, idempotent set-up shared by `npm start`, `npm test` and `npm run bench`.
+// Plain Node with no dependencies: it runs on a fresh clone before `node_modules` exists.
+// Each step is skipped when its stamp says it is up to date, so a warm run costs milliseconds.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const quiet = process.argv.includes('--quiet');
+
+function say(message) {
+  if (!quiet) console.log(`[setup] ${message}`);
+}
+
+function fail(message) {
+  console.error(`[setup] ${message}`);
+  process.exit(1);
+}
+
+function sha256(...parts) {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) fail(`${cmd} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+}
+
+function stampMatches(path, value) {
+  return existsSync(path) && readFileSync(path, 'utf8') === value;
+}
+
+// --- npm packages -------------------------------------------------------------------------------
+function ensureNodeModules() {
+  const lock = readFileSync(join(root, 'package-lock.json'));
+  const want = sha256(lock);
+  const stamp = join(root, 'node_modules', '.setup-stamp');
+  if (stampMatches(stamp, want)) return;
+  say('installing npm packages (npm ci) ...');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, want);
+}
+
+// --- Python interpreter ---------------------------------------------------------------------------
+function pythonVersion(executable) {
+  try {
+    const out = execFileSync(executable, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const [major, minor] = out.trim().split('.').map(Number);
+    return { major, minor };
+  } catch {
+    return undefined;
+  }
+}
+
+function candidateInterpreters() {
+  const found = [];
+  const pyenvRoot = process.env.PYENV_ROOT ?? join(process.env.HOME ?? '/root', '.pyenv');
+  const versionsDir = join(pyenvRoot, 'versions');
+  if (existsSync(versionsDir)) {
+    for (const name of readdirSync(versionsDir)) {
+      if (/^3\.\d+\.\d+$/.test(name)) found.push(join(versionsDir, name, 'bin', 'python3'));
+    }
+  }
+  for (const name of ['python3.14', 'python3.13', 'python3.12', 'python3']) found.push(name);
+  return found;
+}
+
+/** The newest interpreter >= 3.12 (condorgame >= 0.5 needs it), unless COORDINATOR_PYTHON names one. */
+function findPython() {
+  const forced = process.env.COORDINATOR_PYTHON;
+  if (forced) {
+    const version = pythonVersion(forced);
+    if (!version) fail(`COORDINATOR_PYTHON=${forced} does not run`);
+    return { executable: forced, ...version };
+  }
+  let best;
+  for (const executable of candidateInterpreters()) {
+    const version = pythonVersion(executable);
+    if (version?.major !== 3 || version.minor < 12) continue;
+    if (!best || version.minor > best.minor) best = { executable, ...version };
+  }
+  if (!best) {
+    fail(
+      'no Python >= 3.12 found (condorgame >= 0.5 needs it). Install one (e.g. `pyenv install 3.13`) ' +
+        'or point COORDINATOR_PYTHON at an interpreter.',
+    );
+  }
+  return best;
+}
+
+function ensureVenv(python, dir, requirementsFile, label) {
+  const requirements = readFileSync(join(root, requirementsFile));
+  const want = sha256(requirements, python.executable);
+  const venv = join(root, dir);
+  const stamp = join(venv, '.setup-stamp');
+  if (stampMatches(stamp, want)) return;
+  say(`building ${label} in ${dir} with Python ${python.major}.${python.minor} (${requirementsFile}) ...`);
+  rmSync(venv, { recursive: true, force: true });
+  run(python.executable, ['-m', 'venv', venv]);
+  run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', requirementsFile]);
+  writeFileSync(stamp, want);
+  say(`${label} ready`);
+}
+
+// --- PostgreSQL -----------------------------------------------------------------------------------
+function canConnect(host, port) {
+  return new Promise((done) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+  });
+}
+
+async function ensurePostgres() {
+  if (process.env.DATABASE_URL) return; // the user's database: theirs to run
+  if (await canConnect('127.0.0.1', 5432)) return;
+  const clusters = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
+  if (clusters.length === 0) {
+    say('no PostgreSQL on 127.0.0.1:5432 and no local cluster to start; set DATABASE_URL to use another one');
+    return;
+  }
+  say(`starting the local PostgreSQL cluster ${clusters[0]}/main ...`);
+  run('pg_ctlcluster', ['--skip-systemctl-redirect', clusters[0], 'main', 'start']);
+  for (let i = 0; i < 30; i++) {
+    if (await canConnect('127.0.0.1', 5432)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  fail('PostgreSQL was started but does not accept connections on 127.0.0.1:5432');
+}
+
+ensureNodeModules();
+const python = findPython();
+ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
+ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');
+await ensurePostgres();
