@@ -41,8 +41,11 @@ function ensureNodeModules() {
   const want = sha256(lock);
   const stamp = join(root, 'node_modules', '.setup-stamp');
   if (stampMatches(stamp, want)) return;
-  say('installing npm packages (npm ci) ...');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // A fresh clone gets the exact lock (npm ci); an existing tree is brought up to date in place, so a
+  // dependency added meanwhile does not wipe node_modules under a running process.
+  const fresh = !existsSync(join(root, 'node_modules', '.package-lock.json'));
+  say(fresh ? 'installing npm packages (npm ci) ...' : 'package-lock.json changed: updating npm packages ...');
+  run('npm', [fresh ? 'ci' : 'install', '--no-audit', '--no-fund']);
   writeFileSync(stamp, want);
 }
 
