@@ -4,6 +4,9 @@ const program = new Command('coordinator')
   .description('A coordinator node for CrunchDAO-style real-time prediction games, on Temporal')
   .showHelpAfterError();
 
-// Each command lives in cli/commands/<name>.ts and registers itself here.
+// Each command lives in cli/commands/<name>.ts and exports `register(program)`.
+const commands: Array<{ register: (program: Command) => void }> = [];
+
+for (const command of commands) command.register(program);
 
 await program.parseAsync(process.argv);
