@@ -1,0 +1,34 @@
+export { databaseName, defaultDatabaseUrl, ensureDatabase, withDatabase } from './database.js';
+export {
+  clearFullHistorySent,
+  type DeploymentInput,
+  type DeploymentRecord,
+  markFullHistorySent,
+  recordDeployments,
+} from './deployments.js';
+export {
+  defaultMigrationsDirectory,
+  type MigrateOptions,
+  type MigrateResult,
+  migrate,
+  readMigrations,
+} from './migrations.js';
+export { type ExpectedModel, expectedModels, type ModelInput, setExpectedToRun, upsertModels } from './models.js';
+export { createDatabasePool, type DatabasePool, type DatabasePoolOptions } from './pool.js';
+export {
+  activePredictionConfigs,
+  insertPredictions,
+  type PredictionConfig,
+  type PredictionInput,
+  type PredictionStatus,
+  predictionStatuses,
+} from './predictions.js';
+export { insertPrices, latestPriceTs, type PriceRow, pricesBetween, type StoredPrice } from './prices.js';
+export {
+  applyRetention,
+  defaultRetention,
+  type RetentionOptions,
+  type RetentionPolicy,
+  type RetentionResult,
+} from './retention.js';
+export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';
