@@ -62,7 +62,9 @@ describe('the migration runner', () => {
     const results = await Promise.all([migrate({ connectionString: url }), migrate({ connectionString: url })]);
     expect(results.map((result) => result.applied.length).sort()).toEqual([0, all.length]);
     expect(await schemaOf(url)).toEqual(reference);
-    const recorded = await withClient(url, (client) => client.query('SELECT count(*)::int AS n FROM schema_migrations'));
+    const recorded = await withClient(url, (client) =>
+      client.query('SELECT count(*)::int AS n FROM schema_migrations'),
+    );
     expect(recorded.rows[0]).toEqual({ n: all.length });
   });
 
@@ -111,7 +113,9 @@ describe('the migration runner', () => {
     const duplicate = join(directory, 'duplicate');
     await cp(defaultMigrationsDirectory, duplicate, { recursive: true });
     await writeFile(join(duplicate, '003_again.sql'), 'SELECT 1;');
-    await expect(readMigrations(duplicate)).rejects.toThrow(/003_again.*003_payloads.*share the number 003|003_payloads.*003_again.*share/);
+    await expect(readMigrations(duplicate)).rejects.toThrow(
+      /003_again.*003_payloads.*share the number 003|003_payloads.*003_again.*share/,
+    );
   });
 });
 
