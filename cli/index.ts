@@ -1,11 +1,12 @@
 import { Command } from 'commander';
+import * as orchestrator from './commands/orchestrator.js';
 
 const program = new Command('coordinator')
   .description('A coordinator node for CrunchDAO-style real-time prediction games, on Temporal')
   .showHelpAfterError();
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
-const commands: Array<{ register: (program: Command) => void }> = [];
+const commands: Array<{ register: (program: Command) => void }> = [orchestrator];
 
 for (const command of commands) command.register(program);
 
