@@ -1,0 +1,216 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PriceDbSource, PriceSourceError, PythShimSource } from '../lib/market-data/index.js';
+
+// A local HTTP server whose answers each test scripts; it records every request URL.
+type Answer = { status?: number; body?: unknown; raw?: string; hang?: boolean };
+type Handler = (url: URL, request: IncomingMessage) => Answer;
+
+let server: Server;
+let baseUrl: string;
+let handler: Handler;
+let requests: URL[] = [];
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    requests.push(url);
+    const answer = handler(url, request);
+    if (answer.hang) return; // never answers: the client's timeout must fire
+    // No keep-alive: every attempt the client makes is a request the server sees and counts.
+    response.writeHead(answer.status ?? 200, { 'content-type': 'application/json', connection: 'close' });
+    response.end(answer.raw ?? JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(() => {
+  requests = [];
+  server.closeAllConnections();
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const fast = { timeoutMs: 300, retries: 2, backoffMs: 5 };
+const T0 = 1_750_000_020; // a whole minute
+
+/** Minute closes for [from, to] from the query, as pricedb would send them. */
+function minutesOf(url: URL, fromKey = 'from', toKey = 'to'): number[] {
+  const from = Number(url.searchParams.get(fromKey));
+  const to = Number(url.searchParams.get(toKey));
+  const minutes: number[] = [];
+  for (let ts = Math.ceil(from / 60) * 60; ts <= to; ts += 60) minutes.push(ts);
+  return minutes;
+}
+
+describe('PriceDbSource', () => {
+  const source = (options = {}) => new PriceDbSource({ baseUrl, ...fast, ...options });
+
+  it('asks /v1/prices for the asset and range in minutes and returns the points sorted, gaps tolerated', async () => {
+    // Out of order, a null close, a missing minute (T0+120) and a point outside the range.
+    handler = () => ({
+      body: { timestamp: [T0 + 180, T0, T0 + 60, T0 + 240, T0 + 9999], close: [103, 100, null, 104, 1] },
+    });
+    const points = await source().fetch('BTC', T0, T0 + 240);
+    expect(points).toEqual([
+      { ts: T0, price: 100 },
+      { ts: T0 + 180, price: 103 },
+      { ts: T0 + 240, price: 104 },
+    ]);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.pathname).toBe('/v1/prices');
+    expect(Object.fromEntries(requests[0]!.searchParams)).toEqual({
+      asset: 'BTC',
+      from: String(T0),
+      to: String(T0 + 240),
+      resolution: 'minute',
+    });
+  });
+
+  it('splits a long range into requests of at most maxSpanSec and merges them without duplicates', async () => {
+    handler = (url) => {
+      const minutes = minutesOf(url);
+      // Each answer repeats the previous request's last minute, as inclusive APIs do.
+      const withOverlap = [minutes[0]! - 60, ...minutes];
+      return { body: { timestamp: withOverlap, close: withOverlap.map((ts) => ts / 1e4) } };
+    };
+    const points = await source({ maxSpanSec: 3600 }).fetch('ETH', T0, T0 + 3 * 3600 - 60);
+    expect(requests).toHaveLength(3);
+    expect(requests.map((url) => Number(url.searchParams.get('from')))).toEqual([T0, T0 + 3600, T0 + 7200]);
+    expect(points).toHaveLength(180);
+    expect(new Set(points.map((point) => point.ts)).size).toBe(180);
+  });
+
+  it('keeps the base URL path prefix and accepts numeric strings as closes', async () => {
+    handler = () => ({ body: { timestamp: [T0], close: ['101.5'] } });
+    const points = await new PriceDbSource({ baseUrl: `${baseUrl}/pricedb/`, ...fast }).fetch('SOL', T0, T0);
+    expect(points).toEqual([{ ts: T0, price: 101.5 }]);
+    expect(requests[0]!.pathname).toBe('/pricedb/v1/prices');
+  });
+
+  it('retries a 5xx with backoff and succeeds when the server recovers', async () => {
+    let calls = 0;
+    handler = () => {
+      calls += 1;
+      if (calls === 1) return { status: 503, raw: 'busy' };
+      if (calls === 2) return { status: 502, raw: 'bad gateway' };
+      return { body: { timestamp: [T0], close: [100] } };
+    };
+    expect(await source().fetch('BTC', T0, T0)).toEqual([{ ts: T0, price: 100 }]);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('gives up after its retries with the URL and the last reason', async () => {
+    handler = () => ({ status: 500, raw: 'database down' });
+    const error = await source()
+      .fetch('BTC', T0, T0 + 60)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PriceSourceError);
+    expect((error as Error).message).toMatch(
+      /^pricedb: GET http:\/\/127\.0\.0\.1:\d+\/v1\/prices\?asset=BTC.* failed after 3 attempts: the server answered 500 Internal Server Error: database down$/,
+    );
+    expect(requests).toHaveLength(3);
+  });
+
+  it('times out a server that never answers, retrying each attempt', async () => {
+    handler = () => ({ hang: true });
+    await expect(source({ timeoutMs: 100, retries: 1 }).fetch('BTC', T0, T0)).rejects.toThrow(
+      /failed after 2 attempts: no answer within 100 ms/,
+    );
+    expect(requests).toHaveLength(2);
+  });
+
+  it('does not retry a 4xx: the request itself is wrong', async () => {
+    handler = () => ({ status: 404, raw: '{"error":"unknown asset"}' });
+    await expect(source().fetch('NOPE', T0, T0)).rejects.toThrow(
+      /failed: the server answered 404 Not Found: .*unknown asset/,
+    );
+    expect(requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['a body that is not JSON', { raw: '<html>oops</html>' }, /answered with a body that is not JSON: <html>oops/],
+    ['a missing close list', { body: { timestamp: [T0] } }, /unexpected body \(close: Required\)/],
+    ['lists of different lengths', { body: { timestamp: [T0, T0 + 60], close: [1] } }, /different lengths/],
+    ['timestamps as strings', { body: { timestamp: ['x'], close: [1] } }, /unexpected body \(timestamp\.0: /],
+    ['a JSON array', { body: [1, 2] }, /unexpected body/],
+  ])('explains %s without retrying', async (_what, answer, message) => {
+    handler = () => answer as Answer;
+    await expect(source().fetch('BTC', T0, T0)).rejects.toThrow(message);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries a refused connection and then says so', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(
+      new PriceDbSource({ baseUrl: `http://127.0.0.1:${port}`, ...fast }).fetch('BTC', T0, T0),
+    ).rejects.toThrow(/failed after 3 attempts: fetch failed: connect ECONNREFUSED/);
+  });
+
+  it('rejects bad arguments before any request', async () => {
+    handler = () => ({ body: { timestamp: [], close: [] } });
+    await expect(source().fetch('BTC', T0 + 60, T0)).rejects.toThrow(/the range is backwards/);
+    await expect(source().fetch('', T0, T0)).rejects.toThrow(/asset must be a non-empty string/);
+    await expect(source().fetch('BTC', Number.NaN, T0)).rejects.toThrow(/fromSec must be unix seconds/);
+    expect(requests).toHaveLength(0);
+    expect(() => new PriceDbSource({ baseUrl: 'not a url' })).toThrow(/baseUrl "not a url" is not a URL/);
+  });
+});
+
+describe('PythShimSource', () => {
+  const source = (options = {}) => new PythShimSource({ baseUrl, ...fast, ...options });
+
+  it('asks the TradingView shim for Crypto.<ASSET>/USD at resolution 1 and reads t/c', async () => {
+    handler = (url) => {
+      const minutes = minutesOf(url).filter((ts) => ts !== T0 + 60); // a gap
+      return { body: { s: 'ok', t: minutes, c: minutes.map((ts) => ts / 1e4), o: [], h: [], l: [], v: [] } };
+    };
+    const points = await source().fetch('BTC', T0, T0 + 180);
+    expect(points.map((point) => point.ts)).toEqual([T0, T0 + 120, T0 + 180]);
+    expect(requests[0]!.pathname).toBe('/v1/shims/tradingview/history');
+    expect(Object.fromEntries(requests[0]!.searchParams)).toEqual({
+      symbol: 'Crypto.BTC/USD',
+      resolution: '1',
+      from: String(T0),
+      to: String(T0 + 180),
+    });
+  });
+
+  it('asks for gold as Metal.XAU/USD and honours symbol overrides', async () => {
+    handler = () => ({ body: { s: 'ok', t: [T0], c: [2650.5] } });
+    await source().fetch('XAU', T0, T0);
+    await source({ symbols: { XAUT: 'Metal.XAU/USD' } }).fetch('XAUT', T0, T0);
+    expect(requests.map((url) => url.searchParams.get('symbol'))).toEqual(['Metal.XAU/USD', 'Metal.XAU/USD']);
+  });
+
+  it('reads s: no_data as no points', async () => {
+    handler = () => ({ body: { s: 'no_data', nextTime: T0 - 86_400 } });
+    expect(await source().fetch('BTC', T0, T0 + 600)).toEqual([]);
+  });
+
+  it('reports s: error with the shim message', async () => {
+    handler = () => ({ body: { s: 'error', errmsg: 'Symbol not found' } });
+    await expect(source().fetch('DOGE', T0, T0)).rejects.toThrow(/pyth: GET .* reported an error: Symbol not found/);
+  });
+
+  it('retries a 5xx then succeeds, and explains a malformed body', async () => {
+    let calls = 0;
+    handler = () => {
+      calls += 1;
+      return calls === 1 ? { status: 504, raw: '' } : { body: { s: 'ok', t: [T0], c: [1] } };
+    };
+    expect(await source().fetch('ETH', T0, T0)).toEqual([{ ts: T0, price: 1 }]);
+    handler = () => ({ body: { s: 'ok', t: [T0, T0 + 60], c: [1] } });
+    await expect(source().fetch('ETH', T0, T0 + 60)).rejects.toThrow(/t and c of different lengths/);
+    handler = () => ({ body: { status: 'fine' } });
+    await expect(source().fetch('ETH', T0, T0 + 60)).rejects.toThrow(/unexpected body .*"s": "ok"/);
+  });
+});
