@@ -1,0 +1,27 @@
+// Scoring a batch: each prediction on its own, then failed ones get the scorer's failure penalty,
+// which depends on the batch's successful scores (GAME.md §3 step 5).
+import type { BatchScore, ScorablePrediction, Scorer } from './definition.js';
+import type { PriceSeries } from './prices.js';
+
+/** Scores predictions in order; `pricesFor` returns the series of an asset (undefined when there is none). */
+export function scoreBatch(
+  scorer: Scorer,
+  predictions: readonly ScorablePrediction[],
+  pricesFor: (asset: string) => PriceSeries | undefined,
+): BatchScore[] {
+  const results = predictions.map((prediction) => {
+    const prices = pricesFor(prediction.asset);
+    if (prices === undefined || prices.length === 0) {
+      return { success: false, score: null, reason: `No prices are known for asset ${prediction.asset}` } as const;
+    }
+    return scorer.score(prediction, prices);
+  });
+  const successful: number[] = [];
+  for (const result of results) if (result.success) successful.push(result.score);
+  const penalty = scorer.failurePenalty(successful);
+  return results.map((result) =>
+    result.success
+      ? { success: true, score: result.score, reason: null }
+      : { success: false, score: penalty, reason: result.reason },
+  );
+}
