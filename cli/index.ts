@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import * as migrate from './commands/migrate.js';
 import * as orchestrator from './commands/orchestrator.js';
 
 const program = new Command('coordinator')
@@ -6,7 +7,7 @@ const program = new Command('coordinator')
   .showHelpAfterError();
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
-const commands: Array<{ register: (program: Command) => void }> = [orchestrator];
+const commands: Array<{ register: (program: Command) => void }> = [orchestrator, migrate];
 
 for (const command of commands) command.register(program);
 
