@@ -1,0 +1,101 @@
+import type { Logger } from '../log/index.js';
+
+export type CallStatus = 'SUCCESS' | 'FAILED' | 'TIMEOUT';
+
+/** Failure codes a coordinator reports to the orchestrator (PROTOCOL.md §2). */
+export type FailureCode = 'BAD_IMPLEMENTATION' | 'MULTIPLE_FAILED' | 'MULTIPLE_TIMEOUT' | 'CONNECTION_FAILED';
+
+/** One model deployment as discovery announced it. */
+export interface ModelInfo {
+  modelId: string;
+  deploymentId: string;
+  name: string;
+  cruncherId: string;
+  cruncherName: string;
+  cruncherWalletPubkey?: string | null;
+  cruncherHotkey?: string | null;
+  ip: string;
+  port: number;
+}
+
+export interface CallResult<T = unknown> {
+  model: ModelInfo;
+  status: CallStatus;
+  /** The decoded answer when SUCCESS (null for a Python `None`), else null. */
+  value: T | null;
+  /** Time spent in the gRPC call itself (queueing behind an earlier call to the same model excluded). */
+  execTimeUs: number;
+  /** Why the call did not succeed, in words. */
+  error?: string;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** What call and Setup arguments may be. */
+export type Value = null | number | bigint | string | boolean | JsonValue;
+
+export type CallArguments = Value[] | { args?: Value[]; kwargs?: Record<string, Value> };
+
+export interface CallOptions {
+  /** Deadline for each model's answer, counted from the moment call() is invoked. */
+  timeoutMs: number;
+  /** Only these model ids (those of them that are connected); default: every connected model. */
+  models?: string[];
+}
+
+export interface ModelReport {
+  model: ModelInfo;
+  failureCode: FailureCode;
+  reason: string;
+}
+
+export interface ModelRunnerClientOptions {
+  /** Orchestrator WebSocket, `ws://host:port/{crunchId}`. Either this or `models`. */
+  discoveryUrl?: string;
+  /** A fixed list of models instead of discovery (tests, benchmarks, hand-run set-ups). */
+  models?: ModelInfo[];
+  /** Dotted path of the game's base class, e.g. `condorgame.tracker.TrackerBase`. */
+  className: string;
+  /** Constructor arguments for the participant's class. */
+  instanceArgs?: Value[] | { args?: Value[]; kwargs?: Record<string, Value> };
+  /** Deadline of one Setup request (default 60 s). The reference client has none. */
+  setupTimeoutMs?: number;
+  /** Attempts to connect and set up a model before reporting CONNECTION_FAILED (default 5). */
+  connectAttempts?: number;
+  /** Waits between attempts (default 2, 4, 8, 16 s; the last one repeats if there are more attempts). */
+  connectBackoffMs?: number[];
+  /** How long one attempt waits for the channel to be ready (default 10 s). */
+  channelReadyTimeoutMs?: number;
+  /** Consecutive FAILED results tolerated before MULTIPLE_FAILED is reported (default 3; 0 disables). */
+  maxConsecutiveFailures?: number;
+  /** Consecutive TIMEOUT results tolerated before MULTIPLE_TIMEOUT is reported (default 3; 0 disables). */
+  maxConsecutiveTimeouts?: number;
+  /** Send failure reports to the orchestrator and drop the model (default true). Off: log only. */
+  reportFailures?: boolean;
+  /** First wait before reconnecting to discovery (default 10 s); doubles up to `maxReconnectDelayMs`, with jitter. */
+  reconnectDelayMs?: number;
+  /** Longest wait between discovery reconnects (default 60 s). */
+  maxReconnectDelayMs?: number;
+  /** Deadline of the health check that follows a timeout (default 5 s). */
+  healthCheckTimeoutMs?: number;
+  /** Pause before retrying a call the model refused as busy (default 50 ms). */
+  busyRetryDelayMs?: number;
+  /** Largest gRPC message sent or received (default 64 MiB, as the model-runner server). */
+  maxMessageBytes?: number;
+  /** WebSocket ping interval to detect a dead orchestrator connection (default 20 s; 0 disables). */
+  discoveryPingIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface ModelRunnerClientEvents {
+  /** A deployment answered its first Setup: it is ready to call (and needs its full history). */
+  'model-joined': [model: ModelInfo];
+  /** A deployment that had joined is gone (stopped, replaced, reported, or the client closed). */
+  'model-left': [model: ModelInfo, reason: string];
+  /** A deployment that had joined was set up again after a reconnect (its instance may be new). */
+  'model-reconnected': [model: ModelInfo];
+  /** A failure report was made (and sent, or queued until discovery is back). */
+  'model-reported': [report: ModelReport];
+  'discovery-connected': [];
+  'discovery-disconnected': [reason: string];
+}
