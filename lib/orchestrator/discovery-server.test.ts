@@ -32,7 +32,12 @@ async function connect(url: string): Promise<{ ws: WebSocket; frames: unknown[];
   const next = (): Promise<unknown> =>
     read < frames.length
       ? Promise.resolve(frames[read++])
-      : new Promise((resolve) => waiters.push((f) => (read++, resolve(f))));
+      : new Promise((resolve) =>
+          waiters.push((frame) => {
+            read++;
+            resolve(frame);
+          }),
+        );
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
