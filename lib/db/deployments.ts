@@ -24,7 +24,8 @@ export type DeploymentRecord = z.infer<typeof deploymentRecord>;
 /**
  * Records what discovery reports about deployments (their models must already exist: upsertModels
  * first). New ones start without history; known ones get their address, state and last seen refreshed.
- * Returns every given deployment's current record, so the caller sees which still need full history.
+ * Returns every given deployment's current record, in the order given, so the caller sees which still
+ * need full history.
  */
 export async function recordDeployments(
   db: CommonQueryMethods,
@@ -50,7 +51,9 @@ export async function recordDeployments(
     RETURNING deployment_id AS "deploymentId", model_id AS "modelId", state,
               extract(epoch FROM full_history_sent_at)::float8 AS "fullHistorySentAt"
   `);
-  return [...records];
+  // RETURNING order is not guaranteed: give the records back in the order they were asked.
+  const position = new Map(rows.map((row, index) => [row.deploymentId, index]));
+  return [...records].sort((a, b) => position.get(a.deploymentId)! - position.get(b.deploymentId)!);
 }
 
 /** Records that these deployments received their full-history tick at `at` (unix seconds). */
