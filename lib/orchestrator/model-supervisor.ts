@@ -5,6 +5,7 @@ import { CappedLog } from './capped-log.js';
 import { deploymentId } from './deployment-id.js';
 import { type Environment, EnvironmentBuildError, type EnvironmentCache } from './environments.js';
 import { waitServing } from './health-check.js';
+import { forgetProcess, killLeftovers, rememberProcess } from './leftovers.js';
 import { freePort } from './ports.js';
 import {
   describeExit,
@@ -78,6 +79,7 @@ export class ModelSupervisor {
   private readonly home: string;
   /** Quarantines survive a restart of the orchestrator, as CrunchDAO's keeps them in its database. */
   private readonly quarantineFile: string;
+  private readonly pidsDir: string;
   private phase: ModelPhase = 'pending';
   private lastError: string | null = null;
   private restarts = 0;
@@ -108,6 +110,14 @@ export class ModelSupervisor {
     this.runnerLog = new CappedLog(join(dir, 'runner.log'), { maxBytes: context.logMaxBytes });
     this.restartDelayMs = context.restart.initialDelayMs;
     this.quarantineFile = join(dir, 'quarantine.json');
+    this.pidsDir = join(dir, 'pids');
+    const leftovers = killLeftovers(this.pidsDir);
+    if (leftovers.length > 0) {
+      log.warn(
+        { model: this.id, pids: leftovers },
+        `stopped ${leftovers.length} process(es) of model ${this.id} left by an earlier orchestrator`,
+      );
+    }
     this.quarantine = readQuarantine(this.quarantineFile);
     this.kick();
   }
@@ -320,8 +330,12 @@ export class ModelSupervisor {
       limits: this.context.limits,
       log: this.runnerLog,
     });
+    if (child.pid > 0) rememberProcess(this.pidsDir, child.pid, submission.dir);
     const exitedEarly = new AbortController();
-    void child.exited.then(() => exitedEarly.abort());
+    void child.exited.then(() => {
+      forgetProcess(this.pidsDir, child.pid);
+      exitedEarly.abort();
+    });
     const serving = await waitServing(this.context.host, port, {
       timeoutMs: this.context.healthTimeoutMs,
       signal: exitedEarly.signal,
