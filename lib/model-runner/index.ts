@@ -1,0 +1,18 @@
+// The TypeScript ModelRunner client: discovery, one gRPC channel per model, concurrent calls.
+export { ModelRunnerClient } from './client.js';
+export { type DiscoveryMessage, type FailureReport, type ModelState, parseDiscoveryMessage } from './discovery.js';
+export { parsePythonJson, pythonJsonDumps } from './python-json.js';
+export type {
+  CallArguments,
+  CallOptions,
+  CallResult,
+  CallStatus,
+  FailureCode,
+  JsonValue,
+  ModelInfo,
+  ModelReport,
+  ModelRunnerClientEvents,
+  ModelRunnerClientOptions,
+  Value,
+} from './types.js';
+export { decodeVariant, encodeVariant, type Variant, VariantDecodeError, VariantType } from './variant.js';
