@@ -380,12 +380,12 @@ export class ModelSupervisor {
     this.restartDelayMs = Math.min(this.restartDelayMs * 2, this.context.restart.maxDelayMs);
     this.restarts += 1;
     this.restartNotBefore = Date.now() + delay;
-    const seconds = Math.round(delay / 100) / 10;
+    const wait = delay < 1_000 ? `${delay} ms` : `${Math.round(delay / 100) / 10} s`;
     log.warn(
       { model: this.id, reason, uptimeMs, restarts: this.restarts, delayMs: delay },
-      `model ${this.id} ${reason.replace(/^model process /, 'process ')}; restarting in ${seconds} s`,
+      `model ${this.id} ${reason.replace(/^model process /, 'process ')}; restarting in ${wait}`,
     );
-    this.runnerLog.line(`${reason}; restart ${this.restarts} in ${seconds} s`);
+    this.runnerLog.line(`${reason}; restart ${this.restarts} in ${wait}`);
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => this.kick(), delay);
     this.setPhase('recovering', reason);

@@ -39,7 +39,10 @@ export function parseModelsFile(yamlText: string, source = 'models file'): Model
   const parsed = modelsFile.safeParse(document ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${source}: ${issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'invalid'}`);
+    if (!issue) throw new Error(`${source}: invalid`);
+    // zod says "Invalid input" for a missing field of a union type: say what is wrong instead.
+    const message = valueAt(document, issue.path) === undefined ? 'is required' : issue.message;
+    throw new Error(`${source}: ${issue.path.join('.') || '(top level)'}: ${message}`);
   }
   const seen = new Set<string>();
   for (const entry of parsed.data.models) {
@@ -49,8 +52,23 @@ export function parseModelsFile(yamlText: string, source = 'models file'): Model
   return parsed.data.models;
 }
 
+function valueAt(document: unknown, path: Array<string | number>): unknown {
+  let value = document;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
+
 export function readModelsFile(path: string): ModelsFileEntry[] {
-  return parseModelsFile(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the models file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseModelsFile(text, path);
 }
 
 /**

@@ -83,7 +83,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private modelsEntries: ModelsFileEntry[] | undefined;
   private submissions = new Map<string, Submission>();
   private lastWarning = '';
-  private started = false;
+  private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private boundPort = 0;
   private boundHttpPort: number | null = null;
@@ -116,9 +116,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     return `ws://${this.host}:${this.boundPort}/${encodeURIComponent(crunchId)}`;
   }
 
-  async start(): Promise<void> {
-    if (this.started) throw new Error('the orchestrator is already started');
-    this.started = true;
+  /** Builds nothing yet: listens, then models start in the background (see the 'model' event). */
+  start(): Promise<void> {
+    if (this.starting) return Promise.reject(new Error('the orchestrator is already started'));
+    this.starting = this.startServing();
+    return this.starting;
+  }
+
+  private async startServing(): Promise<void> {
     const options = this.options;
     if (!existsSync(options.submissionsDir)) {
       throw new Error(`the submissions directory ${options.submissionsDir} does not exist`);
@@ -151,6 +156,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       { discovery: this.discoveryUrl(), http: this.boundHttpPort, submissions: options.submissionsDir },
       `orchestrator listening on ${this.discoveryUrl()}`,
     );
+    if (this.stopping) return;
     this.reconcile();
     this.timer = setInterval(() => this.reconcile(), options.watchIntervalMs ?? 2_000);
   }
@@ -267,6 +273,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   }
 
   private async shutdown(): Promise<void> {
+    // A stop during start waits for the servers to exist, so that it closes them.
+    await this.starting?.catch(() => {});
     clearInterval(this.timer);
     this.environments?.close();
     const supervisors = [...this.supervisors.values()];
