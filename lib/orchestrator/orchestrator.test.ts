@@ -126,6 +126,24 @@ describe('Orchestrator (fake model processes)', () => {
     expect(second.runningStates()).toEqual([]);
   });
 
+  it('fails to start with a clear message when a port is taken, and leaves nothing listening', async () => {
+    submission('a');
+    const first = await start({ httpPort: 0 });
+    const second = new Orchestrator({
+      submissionsDir: submissions,
+      port: 0,
+      httpPort: first.httpPort,
+      python: fakePython(root),
+      cacheDir: join(root, 'envs'),
+      stateDir: join(root, 'state-2'),
+    });
+    await expect(second.start()).rejects.toThrow(/the HTTP API cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    const discoveryPort = second.port;
+    expect(discoveryPort).toBeGreaterThan(0);
+    await expect(fetch(`http://127.0.0.1:${discoveryPort}/x`)).rejects.toThrow();
+    await second.stop();
+  });
+
   it('refuses to start without its submissions directory or with an unreadable models file', async () => {
     await expect(start({ submissionsDir: join(root, 'missing') })).rejects.toThrow(
       /submissions directory .* does not exist/,

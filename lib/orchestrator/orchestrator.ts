@@ -144,13 +144,26 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       initialStates: (crunchId) => this.runningStates(crunchId),
       onReport: (crunchId, report) => this.onReport(crunchId, report),
     });
-    this.boundPort = await this.discovery.start();
     const httpPort = options.httpPort === undefined ? 8001 : options.httpPort;
-    if (httpPort !== null) {
-      this.http = buildHttpApi({ models: () => this.models(), log: (id, kind) => this.log(id, kind) });
-      await this.http.listen({ host: this.host, port: httpPort });
-      const address = this.http.server.address();
-      this.boundHttpPort = typeof address === 'object' && address ? address.port : httpPort;
+    try {
+      this.boundPort = await this.discovery.start().catch((error: Error) => {
+        throw new Error(
+          `the discovery WebSocket cannot listen on ${this.host}:${options.port ?? 9091}: ${error.message}`,
+        );
+      });
+      if (httpPort !== null) {
+        this.http = buildHttpApi({ models: () => this.models(), log: (id, kind) => this.log(id, kind) });
+        await this.http.listen({ host: this.host, port: httpPort }).catch((error: Error) => {
+          throw new Error(`the HTTP API cannot listen on ${this.host}:${httpPort}: ${error.message}`);
+        });
+        const address = this.http.server.address();
+        this.boundHttpPort = typeof address === 'object' && address ? address.port : httpPort;
+      }
+    } catch (error) {
+      // Nothing may keep listening after a failed start.
+      await this.discovery.close().catch(() => {});
+      await this.http?.close().catch(() => {});
+      throw error;
     }
     log.info(
       { discovery: this.discoveryUrl(), http: this.boundHttpPort, submissions: options.submissionsDir },
