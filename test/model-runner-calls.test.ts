@@ -174,6 +174,24 @@ describe('calls', () => {
     expect(byId.none).toMatchObject({ status: 'SUCCESS', value: null });
   });
 
+  it('with decode: false, leaves JSON answers as bytes and still decodes the rest', async () => {
+    const servers = {
+      json: await fakeModel({ call: () => ({ variant: { type: VariantType.JSON, value: Buffer.from('[NaN, 1]') } }) }),
+      text: await fakeModel({ call: () => ({ value: 'BTC' }) }),
+      broken: await fakeModel({
+        call: () => ({ variant: { type: VariantType.JSON, value: Buffer.from([0xff, 0x5b]) } }),
+      }),
+    };
+    const client = await staticClient(servers);
+    const results = await client.call('predict', [], { timeoutMs: 5_000, decode: false });
+    const byId = Object.fromEntries(results.map((r) => [r.model.modelId, r]));
+    expect(byId.json).toMatchObject({ status: 'SUCCESS', value: null });
+    expect(byId.json?.raw?.type).toBe(VariantType.JSON);
+    expect(byId.json?.raw?.value.toString()).toBe('[NaN, 1]');
+    expect(byId.text).toMatchObject({ status: 'SUCCESS', value: 'BTC' });
+    expect(byId.broken).toMatchObject({ status: 'FAILED', error: expect.stringContaining('UTF-8') });
+  });
+
   it('refuses bad call() input with a clear error', async () => {
     const client = await staticClient({ a: await fakeModel() });
     await expect(client.call('', [], { timeoutMs: 10 })).rejects.toThrow(/method name/);

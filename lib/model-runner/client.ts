@@ -161,7 +161,10 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     for (const connection of this.connections.values()) {
       if (connection.state === 'ready' && (!wanted || wanted.has(connection.info.modelId))) targets.push(connection);
     }
-    return (await Promise.all(targets.map((connection) => connection.call(request, deadline)))) as CallResult<T>[];
+    const decode = options.decode ?? true;
+    return (await Promise.all(
+      targets.map((connection) => connection.call(request, deadline, decode)),
+    )) as CallResult<T>[];
   }
 
   // ConnectionOwner: what a connection tells us.
@@ -270,7 +273,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     const { info } = connection;
     if (this.connections.get(info.modelId) === connection) this.connections.delete(info.modelId);
     if (leaves && this.joined.delete(info.deploymentId)) {
-      this.log.info(
+      this.log[this.closed ? 'debug' : 'info'](
         { model: info.modelId, deployment: info.deploymentId, reason },
         `model ${info.modelId} left: ${reason}`,
       );

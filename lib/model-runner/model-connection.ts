@@ -1,5 +1,6 @@
 // One model deployment: its gRPC channel, the connect-and-Setup attempts, the queue that keeps
 // calls to it one at a time, and the result rules of PROTOCOL.md §3.
+import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ChannelOptions,
@@ -23,7 +24,7 @@ import {
   setupMethod,
 } from './proto.js';
 import type { CallResult, CallStatus, FailureCode, ModelInfo } from './types.js';
-import { decodeVariant, VariantDecodeError } from './variant.js';
+import { decodeVariant, VariantDecodeError, VariantType } from './variant.js';
 
 export interface ConnectionSettings {
   /** The serialised SetupRequest, the same for every model. */
@@ -159,7 +160,7 @@ export class ModelConnection {
    * passes while it waits ends as TIMEOUT at once. It never reached the model, so it does not
    * count against it (the call it waited for does).
    */
-  call(request: Buffer, deadline: number): Promise<CallResult> {
+  call(request: Buffer, deadline: number, decode = true): Promise<CallResult> {
     return new Promise((resolve) => {
       let started = false;
       let expired = false;
@@ -179,7 +180,7 @@ export class ModelConnection {
         if (expired) return;
         let outcome: Outcome;
         try {
-          outcome = await this.attempt(request, deadline);
+          outcome = await this.attempt(request, deadline, decode);
         } catch (error) {
           outcome = { result: this.result('FAILED', null, 0, `internal error: ${describeError(error)}`) };
         }
@@ -194,7 +195,7 @@ export class ModelConnection {
     });
   }
 
-  private async attempt(request: Buffer, deadline: number): Promise<Outcome> {
+  private async attempt(request: Buffer, deadline: number, decode: boolean): Promise<Outcome> {
     if (this.state !== 'ready') {
       // Reconnecting or gone: that is already being dealt with, so this does not count.
       const why = this.state === 'connecting' ? 'is reconnecting' : 'is no longer connected';
@@ -223,8 +224,17 @@ export class ModelConnection {
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
     const message = response.status?.message ?? '';
     if (code === ModelStatusCode.SUCCESS) {
+      const answer = response.methodResponse;
+      if (!decode && answer?.type === VariantType.JSON) {
+        if (!isUtf8(answer.value))
+          return { result: this.failed("the model's JSON answer is not valid UTF-8", execTimeUs) };
+        this.policy.recordSuccess();
+        const result = this.result('SUCCESS', null, execTimeUs);
+        result.raw = answer;
+        return { result };
+      }
       try {
-        const value = decodeVariant(response.methodResponse);
+        const value = decodeVariant(answer);
         this.policy.recordSuccess();
         return { result: this.result('SUCCESS', value, execTimeUs) };
       } catch (error) {
@@ -326,6 +336,8 @@ export class ModelConnection {
       'grpc.max_reconnect_backoff_ms': 1000,
       'grpc.keepalive_time_ms': 300_000,
       'grpc.keepalive_timeout_ms': 20_000,
+      // Channelz bookkeeping costs time on every call and nothing here reads it.
+      'grpc.enable_channelz': 0,
     };
     return new Client(this.target, credentials.createInsecure(), options);
   }

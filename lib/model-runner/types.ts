@@ -27,6 +27,11 @@ export interface CallResult<T = unknown> {
   execTimeUs: number;
   /** Why the call did not succeed, in words. */
   error?: string;
+  /**
+   * With `decode: false`: the JSON answer as the model sent it (Python `json.dumps` text, which may
+   * hold NaN/Infinity), for callers that store it as is or decode it later with decodeVariant().
+   */
+  raw?: { type: number; value: Buffer };
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -41,6 +46,12 @@ export interface CallOptions {
   timeoutMs: number;
   /** Only these model ids (those of them that are connected); default: every connected model. */
   models?: string[];
+  /**
+   * Decode JSON answers into values (default true). False leaves them as bytes in `raw` (checked
+   * to be UTF-8, not parsed): a fan-out to many models then skips building millions of JS objects
+   * a caller that stores the text would only serialise again. Other types are always decoded.
+   */
+  decode?: boolean;
 }
 
 export interface ModelReport {

@@ -1,0 +1,247 @@
+// Fan-out: one round of `predict` to N models, each answering a fixed 288-step JSON prediction, by
+// our ModelRunnerClient and by the reference Python client (model-runner-client 0.14.0), against the
+// same endpoints in the same run. Warm rounds only (connections set up first), median of several.
+//
+//   npm run bench -- fan-out [--sizes 10,100,1000] [--rounds 5] [--no-python]
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { createLogger } from '../lib/log/index.js';
+import { type CallResult, ModelRunnerClient } from '../lib/model-runner/index.js';
+import { TestDiscoveryServer } from '../test/support/discovery-server.js';
+import { toolsPython } from '../test/support/tools.js';
+import { predictionJson } from './fan-out/payload.js';
+
+interface Options {
+  sizes: number[];
+  rounds: number;
+  python: boolean;
+}
+
+interface EndpointStats {
+  calls: number;
+  handlerMs: number;
+  cpuMs: number;
+}
+
+const here = import.meta.dirname;
+const progress = (message: string) => process.stderr.write(`[fan-out] ${message}\n`);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { sizes: [10, 100, 1000], rounds: 5, python: true };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--sizes') options.sizes = String(args[++i]).split(',').map(Number);
+    else if (arg === '--rounds') options.rounds = Number(args[++i]);
+    else if (arg === '--no-python') options.python = false;
+    else throw new Error(`unknown argument ${arg}; use --sizes 10,100,1000 --rounds 5 --no-python`);
+  }
+  if (options.sizes.some((n) => !Number.isInteger(n) || n <= 0) || !(options.rounds >= 1)) {
+    throw new Error('--sizes needs positive integers and --rounds a number >= 1');
+  }
+  return options;
+}
+
+/** The endpoints run in their own Node process, so they do not share our event loop. */
+class Endpoints {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<Endpoints> {
+    const child = fork(resolve(here, 'fan-out', 'endpoints.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await once(child, 'spawn');
+    return new Endpoints(child);
+  }
+
+  private request<T>(message: object): Promise<T> {
+    const reply = once(this.child, 'message').then(([answer]) => answer as T);
+    this.child.send(message);
+    return reply;
+  }
+
+  listen(count: number) {
+    return this.request<{ ports: number[]; answerBytes: number }>({ command: 'listen', count });
+  }
+
+  reset() {
+    return this.request<{ ok: true }>({ command: 'reset' });
+  }
+
+  stats() {
+    return this.request<EndpointStats>({ command: 'stats' });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.send({ command: 'exit' });
+    await exited;
+  }
+}
+
+function checkRound(results: CallResult[], count: number, decoded: boolean): void {
+  const good = results.filter(
+    (result) =>
+      result.status === 'SUCCESS' &&
+      (decoded ? (result.value as unknown[]).length === 288 : (result.raw?.value.length ?? 0) > 0),
+  );
+  if (good.length !== count) {
+    const sample = results.find((result) => result.status !== 'SUCCESS');
+    throw new Error(`only ${good.length} of ${count} models answered: ${sample?.status} ${sample?.error ?? ''}`);
+  }
+}
+
+interface OurRounds {
+  decodedMs: number[];
+  rawMs: number[];
+  endpointMs: number[];
+  endpointCpuMs: number[];
+}
+
+/** Alternates decoded and raw rounds so both see the same machine load. */
+async function measureOurs(ports: number[], endpoints: Endpoints, rounds: number): Promise<OurRounds> {
+  const client = new ModelRunnerClient({
+    className: 'condorgame.tracker.TrackerBase',
+    models: ports.map((port, i) => ({
+      modelId: `m${i}`,
+      deploymentId: `m${i}_20250101_000000_000`,
+      name: `model ${i}`,
+      cruncherId: `c${i}`,
+      cruncherName: `cruncher ${i}`,
+      ip: '127.0.0.1',
+      port,
+    })),
+    reportFailures: false,
+    // Per-model join/leave lines would drown the figures; warnings and errors still show.
+    logger: createLogger('model-runner').child({}, { level: 'warn' }),
+  });
+  const args = ['BTC', 86400, 300];
+  const measured: OurRounds = { decodedMs: [], rawMs: [], endpointMs: [], endpointCpuMs: [] };
+  try {
+    await client.start();
+    await client.waitForModels(ports.length, 120_000);
+    checkRound(await client.call('predict', args, { timeoutMs: 60_000 }), ports.length, true);
+    checkRound(await client.call('predict', args, { timeoutMs: 60_000, decode: false }), ports.length, false);
+    for (let i = 0; i < rounds; i++) {
+      await endpoints.reset();
+      let started = performance.now();
+      let results = await client.call('predict', args, { timeoutMs: 60_000 });
+      measured.decodedMs.push(performance.now() - started);
+      checkRound(results, ports.length, true);
+      const stats = await endpoints.stats();
+      measured.endpointMs.push(stats.handlerMs);
+      measured.endpointCpuMs.push(stats.cpuMs);
+      results = [];
+      started = performance.now();
+      results = await client.call('predict', args, { timeoutMs: 60_000, decode: false });
+      measured.rawMs.push(performance.now() - started);
+      checkRound(results, ports.length, false);
+    }
+    return measured;
+  } finally {
+    await client.close();
+  }
+}
+
+async function measurePython(ports: number[], rounds: number): Promise<number[]> {
+  const discovery = await TestDiscoveryServer.start({ crunchId: 'condorgame' });
+  for (const [i, port] of ports.entries()) discovery.announce({ modelId: `m${i}`, port });
+  const child = spawn(
+    toolsPython(),
+    [
+      resolve(here, 'fan-out', 'reference_client.py'),
+      '--ws-port',
+      String(discovery.port),
+      '--models',
+      String(ports.length),
+      '--rounds',
+      String(rounds),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  );
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`the reference client exited with ${code}`);
+    const line = stdout.trim().split('\n').pop() ?? '';
+    const result = JSON.parse(line) as { models: number; rounds_ms: number[]; success: number[] };
+    if (result.models !== ports.length || result.success.some((ok) => ok !== ports.length)) {
+      throw new Error(`the reference client reached ${result.models} models, successes ${result.success.join(',')}`);
+    }
+    return result.rounds_ms;
+  } finally {
+    if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+    await discovery.close();
+  }
+}
+
+/** JSON.parse alone of the same N answers: the decoding floor any JS client pays on this machine. */
+function jsonParseFloorMs(text: string, count: number, rounds: number): number {
+  const buffers = Array.from({ length: count }, () => Buffer.from(text));
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    const kept: unknown[] = [];
+    for (const buffer of buffers) kept.push(JSON.parse(buffer.toString('utf8')));
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+export default async function fanOut(args: string[]): Promise<Record<string, unknown>> {
+  const options = parseOptions(args);
+  const needed = Math.max(...options.sizes) * 5 + 200;
+  const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+  if (Number.isFinite(limit) && limit < needed) {
+    throw new Error(`ulimit -n is ${limit}; the largest size needs about ${needed} file descriptors`);
+  }
+  const figures: Record<string, unknown> = { rounds: options.rounds, sizes: options.sizes };
+  const payload = predictionJson();
+  figures.answer_bytes = Buffer.byteLength(payload);
+
+  for (const size of options.sizes) {
+    const endpoints = await Endpoints.start();
+    try {
+      progress(`${size} endpoints: starting`);
+      const { ports } = await endpoints.listen(size);
+      progress(`${size} endpoints: our client`);
+      const ours = await measureOurs(ports, endpoints, options.rounds);
+      const oursMs = median(ours.decodedMs);
+      const rawMs = median(ours.rawMs);
+      const endpointMs = median(ours.endpointMs);
+      figures[`ours_ms_${size}`] = round1(oursMs);
+      figures[`ours_rounds_ms_${size}`] = ours.decodedMs.map(round1);
+      figures[`ours_raw_ms_${size}`] = round1(rawMs);
+      figures[`ours_raw_rounds_ms_${size}`] = ours.rawMs.map(round1);
+      figures[`endpoint_compute_ms_${size}`] = round1(endpointMs);
+      figures[`endpoint_process_cpu_ms_${size}`] = round1(median(ours.endpointCpuMs));
+      figures[`overhead_ms_${size}`] = round1(oursMs - endpointMs);
+      figures[`overhead_raw_ms_${size}`] = round1(rawMs - endpointMs);
+      figures[`json_parse_floor_ms_${size}`] = round1(jsonParseFloorMs(payload, size, options.rounds));
+      if (options.python) {
+        progress(`${size} endpoints: reference Python client`);
+        const pythonMs = median(await measurePython(ports, options.rounds));
+        figures[`python_ms_${size}`] = round1(pythonMs);
+        figures[`ratio_vs_python_${size}`] = Math.round((pythonMs / oursMs) * 100) / 100;
+        figures[`ratio_raw_vs_python_${size}`] = Math.round((pythonMs / rawMs) * 100) / 100;
+      }
+      progress(
+        `${size} endpoints: ours ${round1(oursMs)} ms (raw ${round1(rawMs)} ms), python ${figures[`python_ms_${size}`] ?? '-'} ms`,
+      );
+    } finally {
+      await endpoints.stop();
+    }
+  }
+  return figures;
+}
