@@ -7,9 +7,11 @@ import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createLogger } from '../lib/log/index.js';
-import { type CallResult, ModelRunnerClient } from '../lib/model-runner/index.js';
+import { type CallResult, encodeVariant, ModelRunnerClient } from '../lib/model-runner/index.js';
+import { serializeCallRequest } from '../lib/model-runner/proto.js';
 import { TestDiscoveryServer } from '../test/support/discovery-server.js';
 import { toolsPython } from '../test/support/tools.js';
+import { http2FloorRounds } from './fan-out/http2-floor.js';
 import { predictionJson } from './fan-out/payload.js';
 
 interface Options {
@@ -102,6 +104,9 @@ function checkRound(results: CallResult[], count: number, decoded: boolean): voi
 interface OurRounds {
   decodedMs: number[];
   rawMs: number[];
+  /** CPU time of this process (all its threads) per decoded round. */
+  decodedCpuMs: number[];
+  rawCpuMs: number[];
   endpointMs: number[];
   endpointCpuMs: number[];
 }
@@ -124,7 +129,18 @@ async function measureOurs(ports: number[], endpoints: Endpoints, rounds: number
     logger: createLogger('model-runner').child({}, { level: 'warn' }),
   });
   const args = ['BTC', 86400, 300];
-  const measured: OurRounds = { decodedMs: [], rawMs: [], endpointMs: [], endpointCpuMs: [] };
+  const measured: OurRounds = {
+    decodedMs: [],
+    rawMs: [],
+    decodedCpuMs: [],
+    rawCpuMs: [],
+    endpointMs: [],
+    endpointCpuMs: [],
+  };
+  const cpuMsSince = (mark: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(mark);
+    return (used.user + used.system) / 1000;
+  };
   try {
     await client.start();
     await client.waitForModels(ports.length, 120_000);
@@ -133,16 +149,20 @@ async function measureOurs(ports: number[], endpoints: Endpoints, rounds: number
     for (let i = 0; i < rounds; i++) {
       await endpoints.reset();
       let started = performance.now();
+      let cpu = process.cpuUsage();
       let results = await client.call('predict', args, { timeoutMs: 60_000 });
       measured.decodedMs.push(performance.now() - started);
+      measured.decodedCpuMs.push(cpuMsSince(cpu));
       checkRound(results, ports.length, true);
       const stats = await endpoints.stats();
       measured.endpointMs.push(stats.handlerMs);
       measured.endpointCpuMs.push(stats.cpuMs);
       results = [];
       started = performance.now();
+      cpu = process.cpuUsage();
       results = await client.call('predict', args, { timeoutMs: 60_000, decode: false });
       measured.rawMs.push(performance.now() - started);
+      measured.rawCpuMs.push(cpuMsSince(cpu));
       checkRound(results, ports.length, false);
     }
     return measured;
@@ -224,11 +244,19 @@ export default async function fanOut(args: string[]): Promise<Record<string, unk
       figures[`ours_rounds_ms_${size}`] = ours.decodedMs.map(round1);
       figures[`ours_raw_ms_${size}`] = round1(rawMs);
       figures[`ours_raw_rounds_ms_${size}`] = ours.rawMs.map(round1);
+      figures[`ours_cpu_ms_${size}`] = round1(median(ours.decodedCpuMs));
+      figures[`ours_raw_cpu_ms_${size}`] = round1(median(ours.rawCpuMs));
       figures[`endpoint_compute_ms_${size}`] = round1(endpointMs);
       figures[`endpoint_process_cpu_ms_${size}`] = round1(median(ours.endpointCpuMs));
       figures[`overhead_ms_${size}`] = round1(oursMs - endpointMs);
       figures[`overhead_raw_ms_${size}`] = round1(rawMs - endpointMs);
       figures[`json_parse_floor_ms_${size}`] = round1(jsonParseFloorMs(payload, size, options.rounds));
+      const request = serializeCallRequest({
+        methodName: 'predict',
+        methodArguments: ['BTC', 86400, 300].map((value, position) => ({ position, data: encodeVariant(value) })),
+        methodKwArguments: [],
+      });
+      figures[`http2_floor_ms_${size}`] = round1(median(await http2FloorRounds(ports, request, options.rounds)));
       if (options.python) {
         progress(`${size} endpoints: reference Python client`);
         const pythonMs = median(await measurePython(ports, options.rounds));
