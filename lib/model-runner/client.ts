@@ -25,6 +25,8 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
   private readonly connections = new Map<string, ModelConnection>();
   /** Deployments that emitted 'model-joined' and have not left. */
   private readonly joined = new Set<string>();
+  /** What the orchestrator last said runs (or is recovering), by model id; null before its first word. */
+  private announced: Map<string, ModelInfo> | null = null;
   private readonly settings: ConnectionSettings;
   private readonly reportFailures: boolean;
   private readonly discovery: DiscoveryConnection | null;
@@ -113,6 +115,15 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     return ready;
   }
 
+  /**
+   * Models the orchestrator says should be running (RUNNING, or RECOVERING after a crash), connected
+   * or not, minus those this client reported: the ones a coordinator expects answers from. Null until
+   * the first model list arrived, when nobody can tell.
+   */
+  expectedModels(): ModelInfo[] | null {
+    return this.announced ? [...this.announced.values()] : null;
+  }
+
   /** Failure reports held until the orchestrator connection is back. */
   get pendingReports(): number {
     return this.discovery?.pendingReports ?? 0;
@@ -198,6 +209,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       return;
     }
     this.remove(connection, `reported ${failureCode}: ${reason}`);
+    if (this.announced?.get(info.modelId)?.deploymentId === info.deploymentId) this.announced.delete(info.modelId);
     this.log.warn(
       { model: info.modelId, deployment: info.deploymentId, failureCode, reason },
       `model ${info.modelId} reported to the orchestrator as ${failureCode}: ${reason}`,
@@ -222,6 +234,11 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
 
   private applyStates(states: ModelState[], replaceAll: boolean): void {
     if (this.closed) return;
+    if (replaceAll || !this.announced) this.announced = new Map();
+    for (const state of states) {
+      if (state.state === 'RUNNING' || state.state === 'RECOVERING') this.announced.set(state.modelId, toModelInfo(state));
+      else if (this.announced.get(state.modelId)?.deploymentId === state.deploymentId) this.announced.delete(state.modelId);
+    }
     for (const state of states) this.applyState(state);
     if (!replaceAll) return;
     const announced = new Set(states.map((state) => state.modelId));

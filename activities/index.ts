@@ -1,0 +1,5 @@
+// Activities are thin adapters between workflows and lib/: each factory closes over the worker's
+// long-lived resources (database pool, model client, price source). Workflows import these types only.
+export { createMarketDataActivities, type MarketDataActivities, type MarketDataDeps } from './market-data.js';
+export { createModelActivities, type ModelActivities, type ModelDeps } from './models.js';
+export { createStorageActivities, type StorageActivities, type StorageDeps } from './storage.js';

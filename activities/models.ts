@@ -1,0 +1,62 @@
+import { type FeedSummary, type PredictRoundSummary, PriceFeed, predictRound, type Shard } from '../lib/cycle/index.js';
+import type { DatabasePool } from '../lib/db/index.js';
+import type { GameDefinition } from '../lib/game/index.js';
+import type { Logger } from '../lib/log/index.js';
+import type { ModelRunnerClient } from '../lib/model-runner/index.js';
+import type { DuePrediction } from '../lib/schedule/index.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface ModelDeps {
+  /** The worker's one live client: it holds every model connection for the worker's lifetime. */
+  client: ModelRunnerClient;
+  db: DatabasePool;
+  game: GameDefinition;
+  /** Deadline of one tick call (default: the game's predict timeout). */
+  tickTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface TickModelsInput {
+  assets: string[];
+  untilSec: number;
+  shard: Shard;
+}
+
+export interface PredictShardInput extends TickModelsInput {
+  due: DuePrediction[];
+  timeoutMs: number;
+}
+
+export function createModelActivities(deps: ModelDeps) {
+  const tickTimeoutMs = deps.tickTimeoutMs ?? deps.game.predictTimeoutSeconds * 1000;
+  const feed = new PriceFeed({
+    client: deps.client,
+    db: deps.db,
+    game: deps.game,
+    timeoutMs: tickTimeoutMs,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  return {
+    /** Sends the new prices to every model of the shard (the whole history to a deployment new to it). */
+    async tickModels(input: TickModelsInput): Promise<FeedSummary> {
+      return withHeartbeat(() => feed.feed(input));
+    },
+
+    /**
+     * Asks the shard's models for the due predictions and stores every answer. It feeds first: on a
+     * retry, or on another worker than the tick ran on, a model must still have its history before
+     * it predicts (a no-op when the tick already did it).
+     */
+    async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
+      return withHeartbeat(async () => {
+        await feed.feed(input);
+        return predictRound(
+          { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
+          { due: input.due, shard: input.shard, timeoutMs: input.timeoutMs },
+        );
+      });
+    },
+  };
+}
+
+export type ModelActivities = ReturnType<typeof createModelActivities>;

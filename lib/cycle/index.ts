@@ -1,0 +1,11 @@
+export { toCallArguments } from './call-arguments.js';
+export { recordFleet } from './fleet.js';
+export {
+  type PredictRoundDeps,
+  type PredictRoundRequest,
+  type PredictRoundSummary,
+  predictRound,
+  type StatusCounts,
+} from './predict-round.js';
+export { type FeedRequest, type FeedSummary, PriceFeed, type PriceFeedOptions } from './price-feed.js';
+export { inShard, type Shard, shardOf, wholeFleet } from './shards.js';

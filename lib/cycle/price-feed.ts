@@ -1,0 +1,150 @@
+import type { DatabasePool } from '../db/index.js';
+import { markFullHistorySent, pricesBetween } from '../db/index.js';
+import type { GameDefinition, TickData } from '../game/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import type { CallResult, ModelInfo, ModelRunnerClient } from '../model-runner/index.js';
+import { toCallArguments } from './call-arguments.js';
+import { recordFleet } from './fleet.js';
+import { inShard, type Shard, wholeFleet } from './shards.js';
+
+export interface PriceFeedOptions {
+  client: ModelRunnerClient;
+  db: DatabasePool;
+  game: GameDefinition;
+  /** How much history a new deployment gets as its first tick (default 30 days, as upstream). */
+  historySeconds?: number;
+  timeoutMs: number;
+  logger?: Logger;
+}
+
+export interface FeedRequest {
+  assets: readonly string[];
+  /** Send prices up to this instant (unix seconds): the cycle's scheduled time, so replays send the same. */
+  untilSec: number;
+  shard?: Shard;
+}
+
+export interface FeedSummary {
+  /** Deployments that got a tick now (full history or new points). */
+  ticked: number;
+  /** Of those, deployments that got their full history. */
+  fullHistory: number;
+  /** Deployments already up to date: nothing new to send. */
+  upToDate: number;
+  /** Deployments whose tick did not succeed; they are not asked to predict until one does. */
+  failed: Array<{ modelId: string; status: string; error: string }>;
+}
+
+/**
+ * Keeps every connected model deployment's price store current. It remembers, per deployment and
+ * asset, the last price time it delivered; a deployment it has not fed yet, or that was set up again
+ * (its instance may be new), gets the whole history first (GAME.md §7: upstream sent the incremental
+ * tick first and the model lost its history). The memory lives with the connections it describes.
+ */
+export class PriceFeed {
+  private readonly delivered = new Map<string, Map<string, number>>();
+  private readonly historySeconds: number;
+  private readonly log: Logger;
+
+  constructor(private readonly options: PriceFeedOptions) {
+    this.historySeconds = options.historySeconds ?? 30 * 86_400;
+    this.log = options.logger ?? createLogger('price-feed');
+    const forget = (model: ModelInfo) => this.delivered.delete(model.deploymentId);
+    options.client.on('model-joined', forget);
+    options.client.on('model-reconnected', forget);
+    options.client.on('model-left', forget);
+  }
+
+  /** Whether the deployment has received its history (and may be asked to predict). */
+  isFed(model: ModelInfo): boolean {
+    return this.delivered.has(model.deploymentId);
+  }
+
+  async feed(request: FeedRequest): Promise<FeedSummary> {
+    const { client, db, game } = this.options;
+    const shard = request.shard ?? wholeFleet;
+    const models = client.models().filter((model) => inShard(model.modelId, shard));
+    const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failed: [] };
+
+    // Deployments that are equally far behind get one identical payload.
+    const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();
+    for (const model of models) {
+      const marks = this.delivered.get(model.deploymentId);
+      const key = marks ? request.assets.map((asset) => marks.get(asset) ?? '-').join('|') : 'new';
+      const group = groups.get(key) ?? { marks, models: [] };
+      group.models.push(model);
+      groups.set(key, group);
+    }
+
+    const queries = new Map<string, Promise<Array<[number, number]>>>();
+    const pricesAfter = (asset: string, after: number) => {
+      const key = `${asset}@${after}`;
+      let query = queries.get(key);
+      if (!query) {
+        query = pricesBetween(db, asset, after, request.untilSec).then((rows) =>
+          rows.filter((row) => row.ts > after).map((row): [number, number] => [row.ts, row.price]),
+        );
+        queries.set(key, query);
+      }
+      return query;
+    };
+
+    const fullHistorySent: ModelInfo[] = [];
+    for (const group of groups.values()) {
+      const fresh = group.marks === undefined;
+      const data: TickData = {};
+      const newest = new Map<string, number>();
+      for (const asset of request.assets) {
+        const after = group.marks?.get(asset) ?? request.untilSec - this.historySeconds;
+        const points = await pricesAfter(asset, after);
+        if (points.length > 0) {
+          data[asset] = points;
+          newest.set(asset, points[points.length - 1]![0]);
+        }
+      }
+      if (!fresh && newest.size === 0) {
+        summary.upToDate += group.models.length;
+        continue;
+      }
+      const call = game.tick.buildCall(data);
+      const results: CallResult[] = await client.call(call.method, toCallArguments(call.args), {
+        timeoutMs: this.options.timeoutMs,
+        models: group.models.map((model) => model.modelId),
+      });
+      for (const result of results) {
+        if (result.status !== 'SUCCESS') {
+          summary.failed.push({
+            modelId: result.model.modelId,
+            status: result.status,
+            error: result.error ?? result.status,
+          });
+          continue;
+        }
+        const marks = new Map(group.marks ?? []);
+        for (const [asset, ts] of newest) marks.set(asset, ts);
+        this.delivered.set(result.model.deploymentId, marks);
+        summary.ticked++;
+        if (fresh) {
+          summary.fullHistory++;
+          fullHistorySent.push(result.model);
+        }
+      }
+    }
+    if (fullHistorySent.length > 0) {
+      // The deployment rows must exist before they are marked (a first tick comes before any prediction).
+      await recordFleet(db, { expected: [], connected: fullHistorySent });
+      await markFullHistorySent(
+        db,
+        fullHistorySent.map((model) => model.deploymentId),
+        Date.now() / 1000,
+      );
+    }
+    if (summary.failed.length > 0) {
+      this.log.warn(
+        { failed: summary.failed.slice(0, 10), count: summary.failed.length },
+        `${summary.failed.length} model(s) did not take their price tick; they are not asked to predict until they do`,
+      );
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,1 @@
+export { type DuePrediction, duePredictions, type PredictionGroup } from './due-predictions.js';

@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { taskQueues } from '../lib/temporal/index.js';
+
+export interface WorkerConnection {
+  connection: NativeConnection;
+  namespace?: string;
+}
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Runs every workflow: cheap, deterministic, no resources of its own. */
+export function createCoordinatorWorker(options: WorkerConnection): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: taskQueues.coordinator,
+    workflowsPath,
+  });
+}
