@@ -88,10 +88,14 @@ export function crpsIntegral(
   normalisePdf = false,
   scratch = new Float64Array(grid.length),
 ): number {
+  for (let i = 0; i < grid.length; i++) scratch[i] = pdf(grid[i]!);
+  return crpsFromPdfValues(scratch, x, grid, normalisePdf);
+}
+
+/** The CRPS integral from the pdf's values on the grid (`values` is overwritten when normalising). */
+export function crpsFromPdfValues(values: Float64Array, x: number, grid: Float64Array, normalisePdf = false): number {
   const n = grid.length;
   const dt = grid[1]! - grid[0]!;
-  const values = scratch;
-  for (let i = 0; i < n; i++) values[i] = pdf(grid[i]!);
   if (normalisePdf) {
     let integral = 0;
     for (let i = 0; i + 1 < n; i++) integral += ((grid[i + 1]! - grid[i]!) * (values[i]! + values[i + 1]!)) / 2;
@@ -102,9 +106,8 @@ export function crpsIntegral(
   let total = 0;
   for (let i = 0; i < n; i++) {
     cumulative += values[i]!;
-    const raw = cumulative * dt;
     // np.clip keeps NaN as NaN; Math.min/max do too.
-    const cdf = Math.min(1, Math.max(0, raw));
+    const cdf = Math.min(1, Math.max(0, cumulative * dt));
     const difference = cdf - (grid[i]! >= x ? 1 : 0);
     const squared = difference * difference;
     if (i > 0) total += ((grid[i]! - grid[i - 1]!) * (previous + squared)) / 2;
@@ -137,20 +140,27 @@ export function scoreCrps(
       `No CRPS range is defined for asset ${prediction.asset} (known: ${Object.keys(options.halfWidths).join(', ')})`,
     );
   }
-  const compiled = compilePrediction(prediction.distributions, prediction.horizon, prediction.step);
+  const compiled = compilePrediction(
+    prediction.distributions,
+    prediction.horizon,
+    prediction.step,
+    {},
+    { transient: true },
+  );
   if (!compiled.ok) return failed(compiled.reason);
-  const { pdfs } = compiled;
+  const { densities } = compiled;
   const grid = crpsGrid(crpsStepScale(prediction.step, options.baseStep) * halfWidth, options.points);
   const scratch = new Float64Array(grid.length);
-  const pairs = stepPairs(prices, prediction.resolvableAt, prediction.step, pdfs.length);
+  const pairs = stepPairs(prices, prediction.resolvableAt, prediction.step, densities.length, true);
   let sum = 0;
   let recorded = 0;
-  for (let k = 0; k < pdfs.length; k++) {
+  for (let k = 0; k < densities.length; k++) {
     const current = pairs[2 * k]!;
     if (current < 0) continue;
     // The target is the price difference over the step, not the log-return.
     const delta = prices.prices[current]! - prices.prices[pairs[2 * k + 1]!]!;
-    sum += crpsIntegral(pdfs[k]!, delta, grid, options.normalisePdf, scratch);
+    densities.fill(k, grid, scratch);
+    sum += crpsFromPdfValues(scratch, delta, grid, options.normalisePdf);
     recorded++;
   }
   // Upstream sums an empty list to 0, a perfect score; a prediction with nothing to score fails here.

@@ -74,6 +74,7 @@ export {
   type CrpsOptions,
   createCrpsScorer,
   crpsFailurePenalty,
+  crpsFromPdfValues,
   crpsGrid,
   crpsIntegral,
   crpsOverallScore,
@@ -85,5 +86,5 @@ export {
 } from './crps.js';
 export { compileDensity, DISTRIBUTION_NAMES, densityPdf, type Pdf } from './densities/index.js';
 export { likelihoodFailurePenalty, likelihoodScorer, scoreLikelihood } from './likelihood.js';
-export { compilePrediction, statusFailureReason, validateCondorOutput } from './prediction.js';
+export { compilePrediction, listShapeProblem, statusFailureReason, validateCondorOutput } from './prediction.js';
 export { stepPairs } from './step-pairs.js';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileDensity, densityPdf } from './compile.js';
+import { compileDensities, compileDensity, densityPdf } from './compile.js';
 import { DISTRIBUTION_NAMES } from './families.js';
+import { SpecReader } from './spec-reader.js';
 
 const builtin = (name: string, params: Record<string, unknown>) => ({ type: 'builtin', name, params });
 const mixture = (...components: Array<[unknown, number]>) => ({
@@ -123,6 +124,8 @@ describe('invalid specs give a reason, never an exception', () => {
   const cases: Array<[string, unknown, string]> = [
     ['not an object', 'norm', 'a density must be an object with a "type", got "norm"'],
     ['null', null, 'a density must be an object with a "type", got null'],
+    ['a list', [1, 2], 'the density has no "type"'],
+    ['params as a list', { type: 'builtin', name: 'norm', params: [0, 1] }, 'norm needs parameter "loc"'],
     ['no type', { name: 'norm' }, 'the density has no "type"'],
     [
       'densitypdf\'s "statistics" type',
@@ -295,3 +298,96 @@ function integrateInterval(pdf: (x: number) => number, from: number, to: number)
   for (let i = 0; i < n; i++) sum += pdf(from + (i + 0.5) * h);
   return sum * h;
 }
+
+describe('the three ways of reading a spec agree', () => {
+  const leafSpec = fc.oneof(
+    fc
+      .record({ loc: fc.double({ min: -1, max: 1, noNaN: true }), scale: fc.double({ min: 0.1, max: 2, noNaN: true }) })
+      .map((p) => builtin('norm', p)),
+    fc
+      .record({
+        df: fc.double({ min: 1, max: 20, noNaN: true }),
+        loc: fc.double({ min: -1, max: 1, noNaN: true }),
+        scale: fc.double({ min: 0.1, max: 2, noNaN: true }),
+      })
+      .map((p) => builtin('t', p)),
+    fc
+      .record({
+        a: fc.double({ min: 1, max: 5, noNaN: true }),
+        loc: fc.double({ min: -2, max: 0, noNaN: true }),
+        scale: fc.double({ min: 0.5, max: 3, noNaN: true }),
+      })
+      .map((p) => builtin('gamma', p)),
+  );
+  const spec = fc.oneof(
+    leafSpec,
+    fc
+      .array(fc.tuple(leafSpec, fc.double({ min: 0.01, max: 1, noNaN: true })), { minLength: 1, maxLength: 3 })
+      .map((parts) => {
+        const total = parts.reduce((sum, [, w]) => sum + w, 0);
+        return mixture(...parts.map(([density, w]): [unknown, number] => [density, w / total]));
+      }),
+  );
+
+  it('compiled list pdf, compiled list fill, and one-pass evaluation give the same values', () => {
+    const reader = new SpecReader();
+    fc.assert(
+      fc.property(
+        fc.array(spec, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 1, maxLength: 8 }),
+        (specs, points) => {
+          const compiled = compileDensities(specs);
+          if (!compiled.ok) return false;
+          const xs = Float64Array.from(points);
+          const filled = new Float64Array(xs.length);
+          return specs.every((s, d) => {
+            compiled.densities.fill(d, xs, filled);
+            return points.every((x, i) => {
+              const value = compiled.densities.pdf(d, x);
+              return value === filled[i] && value === reader.evaluate(s, x) && reader.problem === undefined;
+            });
+          });
+        },
+      ),
+    );
+  });
+
+  it('reports the same reason whichever way a bad spec is read', () => {
+    const reader = new SpecReader();
+    const bad = mixture(
+      [builtin('norm', { loc: 0, scale: 1 }), 0.5],
+      [builtin('t', { df: -1, loc: 0, scale: 1 }), 0.5],
+    );
+    const reason = 'components[1].density: t needs df > 0, got -1';
+    expect(reader.check(bad)).toBe(reason);
+    expect(reader.evaluate(bad, 0)).toBeNaN();
+    expect(reader.problem).toBe(reason);
+    expect(compileDensities([builtin('norm', { loc: 0, scale: 1 }), bad])).toEqual({ ok: false, index: 1, reason });
+  });
+
+  it('keeps a non-transient list intact after later compiles; a transient one is reused', () => {
+    const first = compileDensities([builtin('norm', { loc: 0, scale: 1 })]);
+    const transient = compileDensities([builtin('norm', { loc: 0, scale: 1 })], {}, { transient: true });
+    if (!first.ok || !transient.ok) throw new Error('expected valid specs');
+    const before = transient.densities.pdf(0, 0);
+    compileDensities([builtin('norm', { loc: 5, scale: 1 })], {}, { transient: true });
+    compileDensities([builtin('norm', { loc: 5, scale: 1 })]);
+    expect(first.densities.pdf(0, 0)).toBe(before);
+    // Documented behaviour: the transient list now reads the newer compile's buffer.
+    expect(transient.densities.pdf(0, 0)).not.toBe(before);
+  });
+
+  it('grows the buffer for mixtures with more leaves than densities', () => {
+    const wide = mixture(
+      ...Array.from({ length: 9 }, (_, i): [unknown, number] => [builtin('norm', { loc: i, scale: 1 }), 1 / 9]),
+    );
+    const compiled = compileDensities([wide, wide, builtin('cauchy', { loc: 0, scale: 1 })]);
+    if (!compiled.ok) throw new Error(compiled.reason);
+    const expected = Array.from(
+      { length: 9 },
+      (_, i) => Math.exp(-0.5 * (4 - i) ** 2) / Math.sqrt(2 * Math.PI) / 9,
+    ).reduce((a, b) => a + b);
+    expect(compiled.densities.pdf(1, 4)).toBeCloseTo(expected, 14);
+    expect(compiled.densities.pdf(2, 0)).toBeCloseTo(1 / Math.PI, 15);
+  });
+});

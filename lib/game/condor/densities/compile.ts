@@ -1,26 +1,118 @@
-// Density specs (the densitypdf format) -> validated, compiled evaluators. Scoring evaluates a
-// density once (likelihood) or 256 times (CRPS), so parsing and validation happen once here and the
-// result is a closure. Failures come back as a human reason, never as an exception.
-import { DISTRIBUTION_NAMES, type Family, families, type Pdf } from './families.js';
+// Compiled densities: specs read once (validated, constants precomputed) into a flat buffer of
+// leaves, then evaluated as often as needed (CRPS evaluates each density at 256 grid points).
+import { families, evaluateLeaf as importedEvaluateLeaf, normPdf as importedNormPdf, type Pdf } from './families.js';
+import { type DensityLimits, LEAF_STRIDE, type LeafBuffer, resolveDensityLimits, SpecReader } from './spec-reader.js';
 
-export interface DensityLimits {
-  /** Mixtures nested deeper than this are rejected (densitypdf's max_depth: 3). */
-  maxDepth: number;
-  /** Most leaf distributions one spec may hold, nested mixtures expanded (a bound on scoring cost). */
-  maxComponents: number;
-  /** How far mixture weights may sum from 1. */
-  weightTolerance: number;
+// Module-local handles (see spec-reader.ts).
+const evaluateLeaf = importedEvaluateLeaf;
+const normPdf = importedNormPdf;
+const NORM = families.get('norm')!.kind;
+
+/**
+ * A list of compiled densities (one prediction's), evaluated by index. One Float64Array holds it
+ * all: first `length + 1` leaf offsets (density d owns leaves [offset d, offset d+1)), then
+ * LEAF_STRIDE values per leaf.
+ */
+export class DensityList {
+  readonly length: number;
+  private readonly buffer: Float64Array;
+
+  constructor(buffer: Float64Array, length: number) {
+    this.buffer = buffer;
+    this.length = length;
+  }
+
+  /** pdf of density `index` at x. */
+  pdf(index: number, x: number): number {
+    const buffer = this.buffer;
+    // `| 0`: offsets are stored as doubles; integer indexes keep the element loads fast.
+    const end = (this.length + 1 + buffer[index + 1]! * LEAF_STRIDE) | 0;
+    let total = 0;
+    for (let o = (this.length + 1 + buffer[index]! * LEAF_STRIDE) | 0; o < end; o += LEAF_STRIDE) {
+      const kind = buffer[o]! | 0;
+      let value: number;
+      if (kind === NORM) {
+        value = normPdf(x, buffer[o + 1]!, buffer[o + 2]!, buffer[o + 5]!);
+      } else {
+        value = evaluateLeaf(kind, x, buffer[o + 1]!, buffer[o + 2]!, buffer[o + 3]!, buffer[o + 4]!, buffer[o + 5]!);
+      }
+      total += buffer[o + 6]! * value;
+    }
+    return total;
+  }
+
+  /** out[i] = pdf of density `index` at xs[i], for every i (one tight loop per leaf). */
+  fill(index: number, xs: Float64Array, out: Float64Array): void {
+    const buffer = this.buffer;
+    const n = xs.length;
+    out.fill(0, 0, n);
+    const end = (this.length + 1 + buffer[index + 1]! * LEAF_STRIDE) | 0;
+    for (let o = (this.length + 1 + buffer[index]! * LEAF_STRIDE) | 0; o < end; o += LEAF_STRIDE) {
+      const kind = buffer[o]! | 0;
+      const loc = buffer[o + 1]!;
+      const scale = buffer[o + 2]!;
+      const s1 = buffer[o + 3]!;
+      const s2 = buffer[o + 4]!;
+      const constant = buffer[o + 5]!;
+      const weight = buffer[o + 6]!;
+      if (kind === NORM) {
+        for (let i = 0; i < n; i++) out[i]! += weight * normPdf(xs[i]!, loc, scale, constant);
+      } else {
+        for (let i = 0; i < n; i++) out[i]! += weight * evaluateLeaf(kind, xs[i]!, loc, scale, s1, s2, constant);
+      }
+    }
+  }
+
+  /** Density `index` as a function. */
+  evaluator(index: number): Pdf {
+    return (x) => this.pdf(index, x);
+  }
 }
 
-export const DEFAULT_DENSITY_LIMITS: DensityLimits = { maxDepth: 3, maxComponents: 100, weightTolerance: 1e-6 };
+export type CompiledList = { ok: true; densities: DensityList } | { ok: false; index: number; reason: string };
+
+let sharedBuffer: Float64Array = new Float64Array(0);
+
+/**
+ * Compiles a list of specs (one prediction's densities), stopping at the first invalid one.
+ * `transient`: build into a buffer shared by all transient lists, so the result is valid only until
+ * the next transient compile. Scorers use it (they are synchronous and keep nothing): allocating,
+ * zeroing and collecting ~18 KB per 288-step prediction was a visible share of scoring time.
+ */
+export function compileDensities(
+  specs: readonly unknown[],
+  limits: Partial<DensityLimits> = {},
+  options: { transient?: boolean } = {},
+): CompiledList {
+  const reader = new SpecReader(resolveDensityLimits(limits));
+  const base = specs.length + 1;
+  // One leaf per density is the common case; mixtures grow the buffer.
+  const size = base + Math.max(specs.length, 1) * LEAF_STRIDE;
+  let values: Float64Array;
+  if (options.transient === true) {
+    if (sharedBuffer.length < size) sharedBuffer = new Float64Array(size);
+    values = sharedBuffer;
+  } else {
+    values = new Float64Array(size);
+  }
+  const target: LeafBuffer = { values, count: 0, base };
+  values[0] = 0;
+  for (let index = 0; index < specs.length; index++) {
+    const problem = reader.append(specs[index], target);
+    if (problem !== undefined) return { ok: false, index, reason: problem };
+    // `values` may have been replaced by a larger one while appending.
+    target.values[index + 1] = target.count;
+  }
+  if (options.transient === true) sharedBuffer = target.values;
+  return { ok: true, densities: new DensityList(target.values, specs.length) };
+}
 
 export type CompiledDensity = { ok: true; pdf: Pdf } | { ok: false; reason: string };
 
 /** Compiles one spec: `{type: builtin|scipy, name, params}`, `{type: mixture, components}` or `{step, prediction}`. */
 export function compileDensity(spec: unknown, limits: Partial<DensityLimits> = {}): CompiledDensity {
-  const context: Context = { limits: { ...DEFAULT_DENSITY_LIMITS, ...limits }, leaves: 0 };
-  const compiled = compileSpec(spec, 0, context);
-  return typeof compiled === 'string' ? { ok: false, reason: compiled } : { ok: true, pdf: compiled };
+  const compiled = compileDensities([spec], limits);
+  return compiled.ok ? { ok: true, pdf: compiled.densities.evaluator(0) } : { ok: false, reason: compiled.reason };
 }
 
 /** pdf(spec, x) in one go; throws an Error with the reason when the spec is invalid. */
@@ -28,140 +120,4 @@ export function densityPdf(spec: unknown, x: number): number {
   const compiled = compileDensity(spec);
   if (!compiled.ok) throw new Error(`invalid density: ${compiled.reason}`);
   return compiled.pdf(x);
-}
-
-interface Context {
-  readonly limits: DensityLimits;
-  leaves: number;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A short rendering of a bad value for a message. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-// A compiled Pdf, or the reason the spec is invalid (a string, so success allocates nothing extra).
-function compileSpec(spec: unknown, depth: number, context: Context): Pdf | string {
-  if (!isObject(spec)) return `a density must be an object with a "type", got ${describeValue(spec)}`;
-  let body = spec;
-  if (body.type === undefined && 'prediction' in body) {
-    // The game's docs show {"step": s, "prediction": SPEC}; densitypdf rejects it, we unwrap it once.
-    if (!isObject(body.prediction) || body.prediction.type === undefined) {
-      return `"prediction" must be a density object with a "type", got ${describeValue(body.prediction)}`;
-    }
-    body = body.prediction;
-  }
-  const type = body.type;
-  if (type === 'builtin' || type === 'scipy') return compileNamed(body, type, context);
-  if (type === 'mixture') return compileMixture(body, depth, context);
-  if (type === undefined) return 'the density has no "type"';
-  return `unknown density type ${describeValue(type)} (expected "builtin", "scipy" or "mixture")`;
-}
-
-function compileNamed(spec: Json, type: 'builtin' | 'scipy', context: Context): Pdf | string {
-  const name = spec.name;
-  const family = typeof name === 'string' ? families.get(name) : undefined;
-  if (family === undefined) {
-    return `unknown ${type} distribution ${describeValue(name)} (supported: ${DISTRIBUTION_NAMES.join(', ')})`;
-  }
-  context.leaves++;
-  if (context.leaves > context.limits.maxComponents) {
-    return `more than ${context.limits.maxComponents} distributions in one density`;
-  }
-  const params = spec.params;
-  if (!isObject(params)) return `${family.name} needs a "params" object, got ${describeValue(params)}`;
-  if (type === 'scipy') {
-    // scipy.stats raises on an unexpected keyword; densitypdf's builtin path ignores extras.
-    for (const key in params) {
-      if (key !== 'loc' && key !== 'scale' && !family.shapes.includes(key)) {
-        return `scipy.stats.${family.name} has no parameter "${key}" (it takes ${[...family.shapes, 'loc', 'scale'].join(', ')})`;
-      }
-    }
-  }
-  // densitypdf's builtin path requires loc and scale; scipy.stats defaults them to 0 and 1.
-  const loc = parameter(family, params, 'loc', type === 'scipy' ? 0 : undefined);
-  if (typeof loc === 'string') return loc;
-  const scale = parameter(family, params, 'scale', type === 'scipy' ? 1 : undefined);
-  if (typeof scale === 'string') return scale;
-  if (!(scale > 0)) return `${family.name} needs scale > 0, got ${scale}`;
-  let shape1 = 0;
-  let shape2 = 0;
-  for (let i = 0; i < family.shapes.length; i++) {
-    const shapeName = family.shapes[i]!;
-    const value = parameter(family, params, shapeName, undefined);
-    if (typeof value === 'string') return value;
-    if (!(value > 0)) return `${family.name} needs ${shapeName} > 0, got ${value}`;
-    if (i === 0) shape1 = value;
-    else shape2 = value;
-  }
-  return family.build(loc, scale, shape1, shape2);
-}
-
-function parameter(family: Family, params: Json, key: string, fallback: number | undefined): number | string {
-  const value = params[key];
-  if (value === undefined) {
-    if (fallback !== undefined) return fallback;
-    return `${family.name} needs parameter "${key}"`;
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return `${family.name} parameter "${key}" must be a finite number, got ${describeValue(value)}`;
-  }
-  return value;
-}
-
-function compileMixture(spec: Json, depth: number, context: Context): Pdf | string {
-  const { maxDepth, weightTolerance } = context.limits;
-  if (depth >= maxDepth) return `mixtures are nested more than ${maxDepth} deep`;
-  const components = spec.components;
-  if (!Array.isArray(components) || components.length === 0) {
-    return `a mixture needs a non-empty "components" list, got ${describeValue(components)}`;
-  }
-  const count = components.length;
-  const pdfs: Pdf[] = new Array(count);
-  const weights = new Float64Array(count);
-  let weightSum = 0;
-  for (let i = 0; i < count; i++) {
-    const component: unknown = components[i];
-    if (!isObject(component)) return `components[${i}] must be {"density", "weight"}, got ${describeValue(component)}`;
-    const weight = component.weight;
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
-      return `components[${i}] weight must be a finite number >= 0, got ${describeValue(weight)}`;
-    }
-    const compiled = compileSpec(component.density, depth + 1, context);
-    if (typeof compiled === 'string') return `components[${i}].density: ${compiled}`;
-    pdfs[i] = compiled;
-    weights[i] = weight;
-    weightSum += weight;
-  }
-  if (!(Math.abs(weightSum - 1) <= weightTolerance)) {
-    return `mixture weights must sum to 1 (within ${weightTolerance}), they sum to ${weightSum}`;
-  }
-  // densitypdf divides by the weight sum; doing the same keeps the two equal when it is 1 - 1e-7.
-  if (count === 1) return pdfs[0]!;
-  if (count === 2) {
-    const [first, second] = pdfs as [Pdf, Pdf];
-    const w1 = weights[0]!;
-    const w2 = weights[1]!;
-    return (x) => (w1 * first(x) + w2 * second(x)) / weightSum;
-  }
-  return (x) => {
-    let total = 0;
-    for (let i = 0; i < count; i++) total += weights[i]! * pdfs[i]!(x);
-    return total / weightSum;
-  };
 }
