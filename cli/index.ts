@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import * as migrate from './commands/migrate.js';
 import * as orchestrator from './commands/orchestrator.js';
 import * as scorePrediction from './commands/score-prediction.js';
+import * as worker from './commands/worker.js';
 
 const program = new Command('coordinator')
   .description('A coordinator node for CrunchDAO-style real-time prediction games, on Temporal')
   .showHelpAfterError();
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
-const commands: Array<{ register: (program: Command) => void }> = [orchestrator, migrate, scorePrediction];
+const commands: Array<{ register: (program: Command) => void }> = [orchestrator, migrate, worker, scorePrediction];
 
 for (const command of commands) command.register(program);
 

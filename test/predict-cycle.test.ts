@@ -15,6 +15,7 @@ import { createPostgresWorker } from '../workers/postgres.js';
 import type { PredictCycleResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
+import { recordHistory } from './support/histories.js';
 import { freePort, type ModelProcess, startModelProcess, stopAllModelProcesses } from './support/model-processes.js';
 import { createTemporalTestEnv } from './support/temporal.js';
 
@@ -154,6 +155,8 @@ describe('predictCycle', () => {
       { model_id: 'unreachable', sent: false },
     ]);
 
+    recordHistory(env.address, 'cycle-0', 'predict-cycle-first');
+    recordHistory(env.address, 'cycle-2', 'predict-cycle');
     const description = await env.client.workflow.getHandle('cycle-2').describe();
     expect(description.typedSearchAttributes.get({ name: 'ModelsCalled', type: 'INT' })).toBe(2);
     expect(description.typedSearchAttributes.get({ name: 'PredictionFailures', type: 'INT' })).toBe(2);

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the coordinator, read from the environment (a `.env` file is the user's affair).
+ * One table: the README's configuration section is generated from `settingsHelp`.
+ */
+const definitions = {
+  DATABASE_URL: {
+    help: 'PostgreSQL connection URL; unset: the local server (127.0.0.1:5432, database coordinator), else an embedded one',
+    schema: z.string().url().optional(),
+  },
+  TEMPORAL_ADDRESS: { help: 'Temporal frontend host:port', schema: z.string().default('127.0.0.1:7233') },
+  TEMPORAL_NAMESPACE: { help: 'Temporal namespace', schema: z.string().default('default') },
+  TEMPORAL_TLS_CERT: {
+    help: 'client certificate file for mutual TLS (self-hosted cluster or Cloud)',
+    schema: z.string().optional(),
+  },
+  TEMPORAL_TLS_KEY: { help: 'client key file for mutual TLS', schema: z.string().optional() },
+  TEMPORAL_TLS_CA: { help: 'server CA file, when not a public one', schema: z.string().optional() },
+  TEMPORAL_API_KEY: { help: 'Temporal Cloud API key (instead of mutual TLS)', schema: z.string().optional() },
+  TEMPORAL_UI_PORT: {
+    help: 'Web UI port of the local dev server (npm start)',
+    schema: z.coerce.number().int().default(8233),
+  },
+  ORCHESTRATOR_URL: {
+    help: 'discovery WebSocket of the model orchestrator, ws://host:port/{crunch_id}',
+    schema: z.string().default('ws://127.0.0.1:9091/condorgame'),
+  },
+  GAME: { help: 'the game definition (lib/game)', schema: z.string().default('condor') },
+  MARKET_DATA: {
+    help: 'price source: pricedb:URL | pyth:URL | file:PATH | synthetic[:SEED], or "primary|fallback"',
+    schema: z.string().default('pricedb:https://api--pricedb--tournament.crunchdao.cloud|synthetic:1'),
+  },
+  PREDICT_EVERY_SECONDS: {
+    help: 'period of the predict cycle schedule',
+    schema: z.coerce.number().positive().default(60),
+  },
+  PREDICT_TIMEOUT_SECONDS: { help: 'deadline of one model call', schema: z.coerce.number().positive().default(60) },
+  SCORE_EVERY_SECONDS: { help: 'period of the score pass schedule', schema: z.coerce.number().positive().default(300) },
+  MODEL_SHARDS: {
+    help: 'predict fan-out activities per cycle (spread over model-calls workers)',
+    schema: z.coerce.number().int().positive().default(1),
+  },
+  MAX_CONSECUTIVE_FAILURES: {
+    help: 'FAILED calls in a row before a model is reported',
+    schema: z.coerce.number().int().positive().default(100),
+  },
+  MAX_CONSECUTIVE_TIMEOUTS: {
+    help: 'TIMEOUT calls in a row before a model is reported',
+    schema: z.coerce.number().int().positive().default(100),
+  },
+  GATEWAY_HOST: { help: 'report gateway listen address', schema: z.string().default('127.0.0.1') },
+  GATEWAY_PORT: { help: 'report gateway port', schema: z.coerce.number().int().default(8000) },
+  LOG_LEVEL: { help: 'trace | debug | info | warn | error | silent', schema: z.string().default('info') },
+} as const;
+
+type Definitions = typeof definitions;
+export type Settings = { [K in keyof Definitions]: z.infer<Definitions[K]['schema']> };
+
+const settingsSchema = z.object(
+  Object.fromEntries(Object.entries(definitions).map(([name, d]) => [name, d.schema])) as {
+    [K in keyof Definitions]: Definitions[K]['schema'];
+  },
+);
+
+/** Reads and checks the settings; a bad value fails with every problem named. */
+export function readSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const present = Object.fromEntries(
+    Object.keys(definitions).map((name) => [name, env[name] === '' ? undefined : env[name]]),
+  );
+  const parsed = settingsSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`bad settings: ${problems}`);
+  }
+  return parsed.data as Settings;
+}
+
+/** Name, default and meaning of every setting, for --help and the README. */
+export function settingsHelp(): Array<{ name: string; default: string; help: string }> {
+  return Object.entries(definitions).map(([name, d]) => {
+    const parsed = d.schema.safeParse(undefined);
+    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
+    return { name, default: fallback, help: d.help };
+  });
+}

@@ -1,0 +1,36 @@
+import { databaseUrl, type Settings } from '../lib/config/index.js';
+import { createDatabasePool, type DatabasePool, defaultDatabaseUrl, ensureDatabase, migrate } from '../lib/db/index.js';
+import { type GameDefinition, getGame } from '../lib/game/index.js';
+import type { Logger } from '../lib/log/index.js';
+import { createPriceSource, type PriceSource } from '../lib/market-data/index.js';
+import { ModelRunnerClient } from '../lib/model-runner/index.js';
+
+/** The database, created (our default one only) and migrated: every process may be the first to start. */
+export async function openDatabase(settings: Settings, logger: Logger, maximumPoolSize = 10): Promise<DatabasePool> {
+  const url = databaseUrl(settings);
+  if (url === defaultDatabaseUrl && (await ensureDatabase(url))) logger.info('created the coordinator database');
+  const { applied } = await migrate({ connectionString: url, logger });
+  if (applied.length > 0) logger.info({ applied }, `applied ${applied.length} database migration(s)`);
+  return createDatabasePool({ connectionString: url, maximumPoolSize });
+}
+
+export function gameOf(settings: Settings): GameDefinition {
+  return getGame(settings.GAME);
+}
+
+/** The worker's one model client, following the orchestrator's announcements. */
+export async function openModelClient(settings: Settings, logger: Logger): Promise<ModelRunnerClient> {
+  const client = new ModelRunnerClient({
+    discoveryUrl: settings.ORCHESTRATOR_URL,
+    className: gameOf(settings).setupClassName,
+    maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
+    maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
+    logger: logger.child({ component: 'model-runner' }),
+  });
+  await client.start();
+  return client;
+}
+
+export function openPriceSource(settings: Settings, logger: Logger): Promise<PriceSource> {
+  return createPriceSource(settings.MARKET_DATA, { logger: logger.child({ component: 'market-data' }) });
+}

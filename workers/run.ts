@@ -1,0 +1,77 @@
+import type { Worker } from '@temporalio/worker';
+import { readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
+import type { DatabasePool } from '../lib/db/index.js';
+import { createLogger } from '../lib/log/index.js';
+import type { ModelRunnerClient } from '../lib/model-runner/index.js';
+import { connectWorker, type TaskQueueName, taskQueues } from '../lib/temporal/index.js';
+import { createCoordinatorWorker } from './coordinator.js';
+import { createModelCallsWorker } from './model-calls.js';
+import { createPostgresWorker } from './postgres.js';
+import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
+
+export const allQueues: TaskQueueName[] = Object.values(taskQueues);
+
+export interface RunningWorkers {
+  /** Resolves when every worker has stopped (after stop(), or when one fails). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the workers of the given task queues in this process, each with the resources it needs
+ * (a database pool, a model client, a price source), and releases them when the workers stop.
+ */
+export async function runWorkers(
+  queues: readonly TaskQueueName[],
+  settings: Settings = readSettings(),
+): Promise<RunningWorkers> {
+  const logger = createLogger('workers');
+  const temporal = temporalOptions(settings);
+  const connection = await connectWorker(temporal);
+  const base = { connection, namespace: temporal.namespace };
+  let db: DatabasePool | undefined;
+  let client: ModelRunnerClient | undefined;
+  const workers: Worker[] = [];
+  try {
+    const needsDb = queues.some((queue) => queue !== taskQueues.coordinator);
+    if (needsDb) db = await openDatabase(settings, logger);
+    for (const queue of queues) {
+      switch (queue) {
+        case taskQueues.coordinator:
+          workers.push(await createCoordinatorWorker(base));
+          break;
+        case taskQueues.postgres:
+          workers.push(
+            await createPostgresWorker({ ...base, db: db!, source: await openPriceSource(settings, logger), logger }),
+          );
+          break;
+        case taskQueues.modelCalls:
+          client = await openModelClient(settings, logger);
+          workers.push(await createModelCallsWorker({ ...base, client, db: db!, game: gameOf(settings), logger }));
+          break;
+        case taskQueues.scoring:
+          logger.warn('the scoring queue has no worker yet');
+          break;
+      }
+    }
+  } catch (error) {
+    await client?.close();
+    await db?.end();
+    await connection.close();
+    throw error;
+  }
+  logger.info({ queues, temporal: temporal.address }, `workers running for ${queues.join(', ')}`);
+  const done = Promise.all(workers.map((worker) => worker.run())).then(async () => {
+    await client?.close();
+    await db?.end();
+    await connection.close();
+    logger.info('workers stopped');
+  });
+  return {
+    done,
+    async stop() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
