@@ -137,6 +137,7 @@ describe('predictCycle under failures', () => {
     let terminated = 0;
     // Terminates every connection of the test database the first time a prediction insert starts.
     const dropOnce: Interceptor = {
+      name: 'drop-connections-once',
       beforeQueryExecution: async (_context, query) => {
         if (dropped === 0 && query.sql.includes('INSERT INTO predictions')) {
           dropped++;
