@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
 import * as orchestrator from './commands/orchestrator.js';
+import * as schedules from './commands/schedules.js';
 import * as scorePrediction from './commands/score-prediction.js';
 import * as worker from './commands/worker.js';
 
@@ -9,7 +11,14 @@ const program = new Command('coordinator')
   .showHelpAfterError();
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
-const commands: Array<{ register: (program: Command) => void }> = [orchestrator, migrate, worker, scorePrediction];
+const commands: Array<{ register: (program: Command) => void }> = [
+  orchestrator,
+  migrate,
+  worker,
+  schedules,
+  scorePrediction,
+  gateway,
+];
 
 for (const command of commands) command.register(program);
 

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { readSettings, temporalOptions } from '../../lib/config/index.js';
+import { createLogger } from '../../lib/log/index.js';
+import { connectClient, ensureSchedules, scheduleIds } from '../../lib/temporal/index.js';
+import { scheduleSettings } from '../settings.js';
+
+async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
+  const client = await connectClient(temporalOptions(readSettings()));
+  try {
+    await work(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+const known = Object.values(scheduleIds);
+
+function checkId(id: string): boolean {
+  if (known.includes(id as (typeof known)[number])) return true;
+  console.error(`unknown schedule "${id}" (known: ${known.join(', ')})`);
+  process.exitCode = 2;
+  return false;
+}
+
+export function register(program: Command): void {
+  const schedules = program.command('schedules').description('the recurring jobs: predict cycles and score passes');
+
+  schedules
+    .command('list')
+    .description('each schedule with its interval, state and next runs')
+    .action(() =>
+      withClient(async (client) => {
+        for await (const summary of client.schedule.list()) {
+          const handle = client.schedule.getHandle(summary.scheduleId);
+          const description = await handle.describe();
+          const every = description.spec.intervals?.map((interval) => `every ${interval.every}`).join(', ');
+          const next = description.info.nextActionTimes.slice(0, 2).map((time) => time.toISOString());
+          console.log(
+            `${summary.scheduleId}: ${every ?? 'calendar'}, ${description.state.paused ? 'PAUSED' : 'active'}` +
+              `, ${description.info.numActionsTaken} run(s) so far, next ${next.join(' then ') || 'none'}`,
+          );
+        }
+      }),
+    );
+
+  schedules
+    .command('ensure')
+    .description('create the schedules or update them to the current settings')
+    .action(() =>
+      withClient((client) => ensureSchedules(client, scheduleSettings(readSettings()), createLogger('schedules'))),
+    );
+
+  for (const [name, description] of [
+    ['pause', 'stop starting runs (running ones finish)'],
+    ['unpause', 'start runs again'],
+    ['trigger', 'start one run now'],
+  ] as const) {
+    schedules
+      .command(`${name} <id>`)
+      .description(`${description}; id: ${known.join(' | ')}`)
+      .action((id: string) =>
+        withClient(async (client) => {
+          if (!checkId(id)) return;
+          const handle = client.schedule.getHandle(id);
+          if (name === 'pause') await handle.pause('paused from the coordinator CLI');
+          else if (name === 'unpause') await handle.unpause('unpaused from the coordinator CLI');
+          else await handle.trigger();
+          console.log(`${id}: ${name}d`);
+        }),
+      );
+  }
+}
