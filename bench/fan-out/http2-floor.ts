@@ -22,8 +22,12 @@ function unary(session: http2.ClientHttp2Session, framed: Buffer): Promise<numbe
   });
 }
 
-/** Times `rounds` rounds of one call to every port; returns the wall time of each, in ms. */
-export async function http2FloorRounds(ports: number[], request: Buffer, rounds: number): Promise<number[]> {
+/** Times `rounds` rounds of one call to every port: wall time and this process's CPU time, in ms. */
+export async function http2FloorRounds(
+  ports: number[],
+  request: Buffer,
+  rounds: number,
+): Promise<{ wallMs: number[]; cpuMs: number[] }> {
   const framed = Buffer.alloc(request.length + 5);
   framed.writeUInt32BE(request.length, 1);
   request.copy(framed, 5);
@@ -31,13 +35,17 @@ export async function http2FloorRounds(ports: number[], request: Buffer, rounds:
   try {
     await Promise.all(sessions.map((session) => once(session, 'connect')));
     await Promise.all(sessions.map((session) => unary(session, framed)));
-    const times: number[] = [];
+    const wallMs: number[] = [];
+    const cpuMs: number[] = [];
     for (let i = 0; i < rounds; i++) {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       await Promise.all(sessions.map((session) => unary(session, framed)));
-      times.push(performance.now() - started);
+      wallMs.push(performance.now() - started);
+      const used = process.cpuUsage(cpu);
+      cpuMs.push((used.user + used.system) / 1000);
     }
-    return times;
+    return { wallMs, cpuMs };
   } finally {
     for (const session of sessions) session.destroy();
   }
