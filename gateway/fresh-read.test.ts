@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FreshRead } from './fresh-read.js';
+
+/** A read whose completion the test controls; each read returns the "version" current when it started. */
+function controlledSource() {
+  let version = 0;
+  const pending: Array<() => void> = [];
+  let started = 0;
+  const read = new FreshRead(async () => {
+    started++;
+    const seen = version;
+    await new Promise<void>((resolve) => pending.push(resolve));
+    return seen;
+  });
+  return {
+    read,
+    bump: () => ++version,
+    get version() {
+      return version;
+    },
+    get started() {
+      return started;
+    },
+    finishOne: async () => {
+      pending.shift()?.();
+      // Let every promise callback (down to the queued read's start) run.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe('FreshRead', () => {
+  it('shares one read among callers that arrive together', async () => {
+    const source = controlledSource();
+    const answers = [source.read.get(), source.read.get(), source.read.get()];
+    // The first starts a read; the other two arrived while it ran, so they share the next one.
+    expect(source.started).toBe(1);
+    await source.finishOne();
+    expect(source.started).toBe(2);
+    await source.finishOne();
+    expect(await Promise.all(answers)).toEqual([0, 0, 0]);
+    expect(source.started).toBe(2);
+  });
+
+  it('never answers a caller with a read that started before it asked', async () => {
+    const source = controlledSource();
+    const first = source.read.get();
+    source.bump(); // a write lands after the first read started
+    const second = source.read.get();
+    await source.finishOne();
+    await source.finishOne();
+    expect(await first).toBe(0);
+    expect(await second).toBe(1);
+  });
+
+  it('passes a failed read to its callers and recovers on the next', async () => {
+    let fail = true;
+    const read = new FreshRead(async () => {
+      if (fail) throw new Error('database down');
+      return 'ok';
+    });
+    await expect(read.get()).rejects.toThrow('database down');
+    fail = false;
+    await expect(read.get()).resolves.toBe('ok');
+  });
+
+  it('turns a synchronous throw into a rejection', async () => {
+    const read = new FreshRead<number>(() => {
+      throw new Error('sync');
+    });
+    await expect(read.get()).rejects.toThrow('sync');
+  });
+
+  it('keeps every answer at least as fresh as the caller, whatever the interleaving', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('call', 'write', 'finish'), { maxLength: 40 }), async (steps) => {
+        const source = controlledSource();
+        const calls: Array<{ versionAtCall: number; answer: Promise<number> }> = [];
+        for (const step of steps) {
+          if (step === 'call') calls.push({ versionAtCall: source.version, answer: source.read.get() });
+          else if (step === 'write') source.bump();
+          else await source.finishOne();
+        }
+        // Drain: at most one running and one queued read remain.
+        for (let i = 0; i < 3; i++) await source.finishOne();
+        for (const call of calls) expect(await call.answer).toBeGreaterThanOrEqual(call.versionAtCall);
+        // Never more than one read started per caller.
+        expect(source.started).toBeLessThanOrEqual(Math.max(calls.length, 0));
+      }),
+    );
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BadRequestError, MAX_PROJECT_IDS, projectIdsOf, requiredProjectIds, timeRangeOf } from './params.js';
+
+describe('projectIdsOf', () => {
+  it('splits the comma-joined list the CrunchDAO UI sends', () => {
+    expect(projectIdsOf({ projectIds: ['m1,m2,m3'] })).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('takes repeated parameters, bracketed ones and mixtures, once each, in order first named', () => {
+    expect(projectIdsOf({ projectIds: ['m2', 'm1,m2'], 'projectIds[]': ['m3', 'm1'] })).toEqual(['m2', 'm1', 'm3']);
+  });
+
+  it('drops blanks and spaces around ids', () => {
+    expect(projectIdsOf({ projectIds: [' m1 , ,m2,', ''] })).toEqual(['m1', 'm2']);
+    expect(projectIdsOf({})).toEqual([]);
+  });
+
+  it('refuses more ids than a request may name', () => {
+    const many = Array.from({ length: MAX_PROJECT_IDS + 1 }, (_, i) => `m${i}`).join(',');
+    expect(() => projectIdsOf({ projectIds: [many] })).toThrow(BadRequestError);
+  });
+
+  it('requires at least one id where a report needs it, saying both accepted forms', () => {
+    expect(() => requiredProjectIds({ projectIds: [','] })).toThrow(/projectIds=a,b.*projectIds=a&projectIds=b/);
+  });
+});
+
+describe('timeRangeOf', () => {
+  const now = Date.UTC(2025, 5, 15, 12);
+
+  it('defaults to the 7 days before now', () => {
+    const range = timeRangeOf({}, now);
+    expect(range.end.iso).toBe('2025-06-15T12:00:00.000000Z');
+    expect(range.start.iso).toBe('2025-06-08T12:00:00.000000Z');
+  });
+
+  it('counts the default start back from a given end, and treats empty values as missing', () => {
+    const range = timeRangeOf({ start: '', end: '2025-01-08T00:00:00Z' }, now);
+    expect(range.start.iso).toBe('2025-01-01T00:00:00.000000Z');
+  });
+
+  it('refuses a start after the end, and bad times, as bad requests', () => {
+    expect(() => timeRangeOf({ start: '2025-06-15T12:00:00.000002Z', end: '2025-06-15T12:00:00.000001Z' })).toThrow(
+      /start .* is after end/,
+    );
+    expect(() => timeRangeOf({ end: 'tomorrow' })).toThrow(BadRequestError);
+  });
+
+  it('accepts start equal to end (an inclusive instant)', () => {
+    const range = timeRangeOf({ start: '1750000000', end: '2025-06-15T15:06:40Z' });
+    expect(range.start.iso).toBe(range.end.iso);
+  });
+});

@@ -1,0 +1,114 @@
+// The report API the CrunchDAO UI reads (GAME.md §6), with the fixes of §7.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ReadOnlyDatabase } from '../database.js';
+import type { LeaderboardCache } from '../leaderboard-cache.js';
+import { BadRequestError, requiredProjectIds, timeRangeOf } from '../params.js';
+import { globalReport, modelsReport, paramsReport, predictionsReport } from '../queries/reports.js';
+import {
+  errorResponse,
+  globalResponse,
+  leaderboardResponse,
+  modelsResponse,
+  paramsResponse,
+  predictionsResponse,
+  type ReportQuery,
+  reportQuery,
+} from '../schemas.js';
+
+export interface ReportRoutesOptions {
+  database: ReadOnlyDatabase;
+  leaderboard: LeaderboardCache;
+}
+
+/** Bodies come serialised from PostgreSQL (or the leaderboard cache) and are sent as they are. */
+function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
+const tags = ['reports'];
+const errors = { 400: errorResponse, 503: errorResponse };
+
+export async function reportRoutes(app: FastifyInstance, { database, leaderboard }: ReportRoutesOptions) {
+  app.get(
+    '/reports/models',
+    {
+      schema: {
+        tags,
+        summary: 'Every registered model, with its cruncher and latest deployment',
+        response: { 200: modelsResponse, 503: errorResponse },
+      },
+    },
+    async (_request, reply) => sendJson(reply, await database.read(modelsReport)),
+  );
+
+  app.get(
+    '/reports/leaderboard',
+    {
+      schema: {
+        tags,
+        summary: 'The newest leaderboard by rank ([] before the first)',
+        response: { 200: leaderboardResponse, 503: errorResponse },
+      },
+    },
+    async (_request, reply) => sendJson(reply, await leaderboard.body()),
+  );
+
+  app.get<{ Querystring: ReportQuery }>(
+    '/reports/models/global',
+    {
+      schema: {
+        tags,
+        summary: 'Overall rolling scores of the given models at each leaderboard pass in the range, by time',
+        querystring: reportQuery,
+        response: { 200: globalResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ids = requiredProjectIds(request.query);
+      const range = timeRangeOf(request.query);
+      return sendJson(reply, await database.read((db) => globalReport(db, ids, range)));
+    },
+  );
+
+  app.get<{ Querystring: ReportQuery }>(
+    '/reports/models/params',
+    {
+      schema: {
+        tags,
+        summary: 'Rolling scores per (asset, horizon, step) of the given models at each pass in the range, by time',
+        querystring: reportQuery,
+        response: { 200: paramsResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ids = requiredProjectIds(request.query);
+      const range = timeRangeOf(request.query);
+      return sendJson(reply, await database.read((db) => paramsReport(db, ids, range)));
+    },
+  );
+
+  app.get<{ Querystring: ReportQuery }>(
+    '/reports/predictions',
+    {
+      schema: {
+        tags,
+        summary: 'Scored predictions of one model made in the range, by time (several models: 400)',
+        querystring: reportQuery,
+        response: { 200: predictionsResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ids = requiredProjectIds(request.query);
+      if (ids.length > 1) {
+        throw new BadRequestError(
+          `/reports/predictions serves one model at a time, but projectIds names ${ids.length} (${ids
+            .slice(0, 5)
+            .join(', ')}${ids.length > 5 ? ', ...' : ''}); ask once per model`,
+        );
+      }
+      const range = timeRangeOf(request.query);
+      const [id] = ids as [string];
+      return sendJson(reply, await database.read((db) => predictionsReport(db, id, range)));
+    },
+  );
+}
