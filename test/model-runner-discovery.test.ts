@@ -218,6 +218,31 @@ describe('discovery', () => {
     expect(client.pendingReports).toBe(0);
   });
 
+  it('expectedModels(): what the orchestrator says runs or recovers, connected or not, minus reported ones', async () => {
+    const { discovery, client } = await setUp({ connectAttempts: 1000 });
+    expect(client.expectedModels()).toBeNull();
+    const a = await fakeModel('a');
+    const bad = await startFakeModelServer({
+      behaviour: { call: () => ({ status: 'BAD_IMPLEMENTATION', message: 'no predict' }) },
+    });
+    cleanup.push(() => bad.stop());
+    discovery.announce({ modelId: 'a', port: a.port });
+    discovery.announce({ modelId: 'bad', port: bad.port });
+    // Nothing listens there: it stays expected while the client keeps trying to connect.
+    discovery.announce({ modelId: 'unreachable', port: 1 });
+    await client.start();
+    await client.waitForModels(2, 10_000);
+    expect(ids(client.expectedModels() ?? [])).toEqual(['a', 'bad', 'unreachable']);
+
+    discovery.stop('a', 'RECOVERING');
+    await client.call('predict', [], { timeoutMs: 5_000 });
+    await discovery.waitForReports(1);
+    expect(ids(client.expectedModels() ?? [])).toEqual(['a', 'unreachable']);
+    discovery.stop('unreachable');
+    await eventually(() => (client.expectedModels() ?? []).length === 1, 'the stopped model to be dropped');
+    expect(ids(client.expectedModels() ?? [])).toEqual(['a']);
+  });
+
   it('start() returns even when the orchestrator is down, and connects once it is up', async () => {
     const { discovery, client } = await setUp();
     const a = await fakeModel('a');

@@ -236,8 +236,10 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     if (this.closed) return;
     if (replaceAll || !this.announced) this.announced = new Map();
     for (const state of states) {
-      if (state.state === 'RUNNING' || state.state === 'RECOVERING') this.announced.set(state.modelId, toModelInfo(state));
-      else if (this.announced.get(state.modelId)?.deploymentId === state.deploymentId) this.announced.delete(state.modelId);
+      if (state.state === 'RUNNING' || state.state === 'RECOVERING')
+        this.announced.set(state.modelId, toModelInfo(state));
+      else if (this.announced.get(state.modelId)?.deploymentId === state.deploymentId)
+        this.announced.delete(state.modelId);
     }
     for (const state of states) this.applyState(state);
     if (!replaceAll) return;
