@@ -4,6 +4,7 @@ import * as migrate from './commands/migrate.js';
 import * as orchestrator from './commands/orchestrator.js';
 import * as schedules from './commands/schedules.js';
 import * as scorePrediction from './commands/score-prediction.js';
+import * as start from './commands/start.js';
 import * as worker from './commands/worker.js';
 
 const program = new Command('coordinator')
@@ -12,6 +13,7 @@ const program = new Command('coordinator')
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
 const commands: Array<{ register: (program: Command) => void }> = [
+  start,
   orchestrator,
   migrate,
   worker,

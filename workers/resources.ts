@@ -1,7 +1,7 @@
 import { databaseUrl, type Settings } from '../lib/config/index.js';
 import { createDatabasePool, type DatabasePool, defaultDatabaseUrl, ensureDatabase, migrate } from '../lib/db/index.js';
 import { type GameDefinition, getGame } from '../lib/game/index.js';
-import type { Logger } from '../lib/log/index.js';
+import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource, type PriceSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
 
@@ -19,18 +19,18 @@ export function gameOf(settings: Settings): GameDefinition {
 }
 
 /** The worker's one model client, following the orchestrator's announcements. */
-export async function openModelClient(settings: Settings, logger: Logger): Promise<ModelRunnerClient> {
+export async function openModelClient(settings: Settings): Promise<ModelRunnerClient> {
   const client = new ModelRunnerClient({
     discoveryUrl: settings.ORCHESTRATOR_URL,
     className: gameOf(settings).setupClassName,
     maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
     maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
-    logger: logger.child({ component: 'model-runner' }),
+    logger: createLogger('model-runner'),
   });
   await client.start();
   return client;
 }
 
-export function openPriceSource(settings: Settings, logger: Logger): Promise<PriceSource> {
-  return createPriceSource(settings.MARKET_DATA, { logger: logger.child({ component: 'market-data' }) });
+export function openPriceSource(settings: Settings): Promise<PriceSource> {
+  return createPriceSource(settings.MARKET_DATA, { logger: createLogger('market-data') });
 }

@@ -1,4 +1,4 @@
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, Runtime, type Worker } from '@temporalio/worker';
 import { readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
 import type { DatabasePool } from '../lib/db/index.js';
 import { createLogger } from '../lib/log/index.js';
@@ -10,6 +10,29 @@ import { createPostgresWorker } from './postgres.js';
 import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
 
 export const allQueues: TaskQueueName[] = Object.values(taskQueues);
+
+let runtimeInstalled = false;
+
+/** Routes the Temporal SDK's own logs (bundling, worker states) into our structured log at warn and above. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdk = createLogger('temporal-sdk');
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => sdk[levels[entry.level]]({ ...entry.meta }, entry.message)),
+    });
+  } catch {
+    // Someone (a test harness) installed it first: theirs stands.
+  }
+}
 
 export interface RunningWorkers {
   /** Resolves when every worker has stopped (after stop(), or when one fails). */
@@ -25,6 +48,7 @@ export async function runWorkers(
   queues: readonly TaskQueueName[],
   settings: Settings = readSettings(),
 ): Promise<RunningWorkers> {
+  installRuntime();
   const logger = createLogger('workers');
   const temporal = temporalOptions(settings);
   const connection = await connectWorker(temporal);
@@ -42,11 +66,11 @@ export async function runWorkers(
           break;
         case taskQueues.postgres:
           workers.push(
-            await createPostgresWorker({ ...base, db: db!, source: await openPriceSource(settings, logger), logger }),
+            await createPostgresWorker({ ...base, db: db!, source: await openPriceSource(settings), logger }),
           );
           break;
         case taskQueues.modelCalls:
-          client = await openModelClient(settings, logger);
+          client = await openModelClient(settings);
           workers.push(await createModelCallsWorker({ ...base, client, db: db!, game: gameOf(settings), logger }));
           break;
         case taskQueues.scoring:

@@ -32,3 +32,4 @@ export {
   type RetentionResult,
 } from './retention.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';
+export { activatePredictionGroups, type PredictionGroupConfig } from './prediction-configs.js';

@@ -7,8 +7,9 @@ const normal = { type: 'builtin', name: 'norm', params: { loc: 0, scale: 0.01 } 
 describe('the game registry', () => {
   it('finds Condor by id and by crunch id, and names the known games for an unknown one', () => {
     expect(getGame('condorgame')).toBe(condor);
-    expect(Object.keys(games)).toEqual(['condor']);
-    expect(() => getGame('falcon')).toThrow('unknown game "falcon" (known: condor)');
+    expect(Object.keys(games)).toEqual(['condor', 'condor-demo']);
+    expect(getGame('condor-demo').windows).toEqual({ recent: 120, steady: 240, anchor: 360 });
+    expect(() => getGame('falcon')).toThrow('unknown game "falcon" (known: condor, condor-demo)');
     expect(() => getGame('toString')).toThrow('unknown game "toString"');
   });
 

@@ -1,0 +1,16 @@
+# The coordinator image: Node 20 for the coordinator, Python 3.13 for the local orchestrator's model
+# environments (condorgame needs Python >= 3.12). One image, one command per service (docker-compose.yml).
+FROM node:20-bookworm-slim AS node
+
+FROM python:3.13-slim-bookworm
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
+RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+ENV COORDINATOR_PYTHON=/usr/local/bin/python3 NODE_ENV=production
+ENTRYPOINT ["node", "bin/coordinator.mjs"]
+CMD ["--help"]
