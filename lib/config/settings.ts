@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 const definitions = {
   DATABASE_URL: {
-    help: 'PostgreSQL connection URL; unset: the local server (127.0.0.1:5432, database coordinator), else an embedded one',
+    help: 'PostgreSQL connection URL; unset: database coordinator on the local server 127.0.0.1:5432 (created if missing)',
     schema: z.string().url().optional(),
   },
   TEMPORAL_ADDRESS: { help: 'Temporal frontend host:port', schema: z.string().default('127.0.0.1:7233') },
