@@ -61,8 +61,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
 
   try {
     installErrorHandlers(app);
-    installMetrics(app, database);
+    // Docs first: @fastify/swagger only describes routes added after it.
     await installDocs(app);
+    installMetrics(app, database);
     if (options.cors !== false) {
       await app.register(cors, { origin: options.cors?.origins ?? '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
     }

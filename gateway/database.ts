@@ -44,12 +44,30 @@ export async function openReadOnlyDatabase(
   options: ReadOnlyDatabaseOptions,
 ): Promise<ReadOnlyDatabase> {
   if (typeof db === 'string') {
-    const pool = await createDatabasePool({
-      connectionString: readOnlyConnectionString(db),
-      statementTimeoutMs: options.statementTimeoutMs,
-      maximumPoolSize: options.maximumPoolSize,
-    });
-    return { owned: true, read: (work) => work(pool), close: () => pool.end() };
+    const connectionString = readOnlyConnectionString(db);
+    // Opened on first use and again after a failed attempt (slonik connects when a pool is created), so
+    // the gateway starts while PostgreSQL is down, answers 503 meanwhile, and recovers by itself.
+    let pool: Promise<DatabasePool> | undefined;
+    const opened = () => {
+      pool ??= createDatabasePool({
+        connectionString,
+        statementTimeoutMs: options.statementTimeoutMs,
+        maximumPoolSize: options.maximumPoolSize,
+      }).catch((error: unknown) => {
+        pool = undefined;
+        throw error;
+      });
+      return pool;
+    };
+    return {
+      owned: true,
+      read: async (work) => work(await opened()),
+      close: async () => {
+        const current = pool;
+        pool = undefined;
+        await (await current?.catch(() => undefined))?.end();
+      },
+    };
   }
   const timeout = String(Math.round(options.statementTimeoutMs));
   return {

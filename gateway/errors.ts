@@ -8,14 +8,15 @@ import {
   StatementTimeoutError,
 } from 'slonik';
 
-// Server-side states that mean "the database cannot answer now", not "the gateway is broken":
-// admin shutdown, cannot connect now, too many connections, and network failures.
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND']);
+// States that mean "the database cannot serve us now", not "the gateway is broken": network failures,
+// SQLSTATE classes 08 (connection) and 28 (authorisation), a missing database, shutdown, too many clients.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE']);
+const SQLSTATES = /^(08...|28...|3D000|57P0[123]|53300)$/;
 
-function errorCode(error: unknown): string | undefined {
+function unavailableCode(error: unknown): string | undefined {
   for (let cause = error, depth = 0; cause && depth < 4; depth++) {
     const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATES.test(code))) return code;
     cause = (cause as { cause?: unknown }).cause;
   }
   return undefined;
@@ -30,9 +31,9 @@ export function databaseUnavailable(error: unknown): string | undefined {
     error instanceof ConnectionError ||
     error instanceof BackendTerminatedError ||
     error instanceof BackendTerminatedUnexpectedlyError ||
-    errorCode(error)
+    unavailableCode(error)
   ) {
-    return 'the database is unreachable';
+    return 'the database is unavailable';
   }
   return undefined;
 }
