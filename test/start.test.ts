@@ -1,0 +1,136 @@
+// `npm start` end to end: the same start path (`coordinator start`) as its own process, on free ports,
+// with two example submissions. It must store predictions, show its runs in Temporal, and leave no
+// process behind when stopped.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { sql } from 'slonik';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { connectClient } from '../lib/temporal/index.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { freePort } from './support/model-processes.js';
+import { exampleSubmissions, repoRoot } from './support/tools.js';
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+/** Process ids whose command line mentions `needle` (excluding this test runner). */
+function processesMatching(needle: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle) && !/^\s*\d+\s+Z/.test(line))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+describe('coordinator start (npm start)', () => {
+  let db: TestDatabase;
+  let stack: ChildProcess;
+  let output = '';
+  const work = mkdtempSync(join(tmpdir(), 'coordinator-start-'));
+  const ports = { temporal: 0, ui: 0, discovery: 0, orchestratorHttp: 0, gateway: 0 };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
+    for (const name of ['benchmark', 'mixture']) {
+      cpSync(resolve(exampleSubmissions, name), join(work, 'submissions', name), { recursive: true });
+    }
+    stack = spawn(
+      process.execPath,
+      [
+        resolve(repoRoot, 'bin/coordinator.mjs'),
+        'start',
+        '--submissions',
+        join(work, 'submissions'),
+        '--data-dir',
+        join(work, 'data'),
+        '--orchestrator-http-port',
+        String(ports.orchestratorHttp),
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DATABASE_URL: db.url,
+          TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+          TEMPORAL_UI_PORT: String(ports.ui),
+          ORCHESTRATOR_URL: `ws://127.0.0.1:${ports.discovery}/condorgame`,
+          GATEWAY_PORT: String(ports.gateway),
+          MARKET_DATA: 'synthetic:5',
+          PREDICT_EVERY_SECONDS: '10',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    stack.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    stack.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (stack && stack.exitCode === null) stack.kill('SIGKILL');
+    await db?.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('prints its URLs, stores predictions from the example models, and shows its runs in Temporal', async () => {
+    await waitFor('the start banner', 240_000, async () =>
+      output.includes('The coordinator is running') ? true : undefined,
+    );
+    expect(output).toContain(`http://127.0.0.1:${ports.ui}`);
+
+    const successes = await waitFor('SUCCESS predictions of both models', 240_000, async () => {
+      const models = await db.pool.anyFirst(sql.type(z.object({ model_id: z.string() }))`
+        SELECT DISTINCT model_id FROM predictions WHERE status = 'SUCCESS' ORDER BY model_id
+      `);
+      return models.length === 2 ? models : undefined;
+    });
+    expect(successes).toEqual(['benchmark', 'mixture']);
+
+    const client = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
+    try {
+      const runs: string[] = [];
+      for await (const run of client.workflow.list({ query: 'WorkflowType = "predictCycle"' }))
+        runs.push(run.workflowId);
+      expect(runs.length).toBeGreaterThan(0);
+      expect(runs.every((id) => id.startsWith('predict-cycle-'))).toBe(true);
+    } finally {
+      await client.connection.close();
+    }
+    const ui = await fetch(`http://127.0.0.1:${ports.ui}`);
+    expect(ui.status).toBe(200);
+  });
+
+  it('stops everything it started on SIGINT: model processes, the Temporal server, its ports', async () => {
+    const before = processesMatching(join(work, 'submissions'));
+    expect(before.length).toBeGreaterThan(0); // the model-runner processes of the two submissions
+    stack.kill('SIGINT');
+    await waitFor('the stack to exit', 60_000, async () => (stack.exitCode !== null ? true : undefined));
+    expect(stack.exitCode).toBe(0);
+    expect(processesMatching(join(work, 'submissions'))).toEqual([]);
+    expect(processesMatching(join(work, 'data', 'temporal'))).toEqual([]);
+    await expect(
+      Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 1000 }),
+    ).rejects.toThrow();
+  });
+});
