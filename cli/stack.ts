@@ -1,5 +1,7 @@
 // `coordinator start`: the whole coordinator on one machine, each part with its embedded default.
 import { resolve } from 'node:path';
+import { buildGateway } from '../gateway/app.js';
+import { temporalHealthCheck } from '../gateway/temporal-check.js';
 import { databaseUrl, readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
 import { activatePredictionGroups } from '../lib/db/index.js';
 import { getGame } from '../lib/game/index.js';
@@ -126,7 +128,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stops.push(() => client.connection.close());
     await ensureSchedules(client, scheduleSettings(settings, false), logger);
 
+    // The report gateway, read-only, on its own pool.
+    const health = temporalHealthCheck(temporalOptions(settings));
+    stops.push(() => health.close());
+    const gateway = await buildGateway({
+      db: databaseUrl(settings),
+      temporal: health,
+      logger: createLogger('gateway'),
+    });
+    await gateway.listen({ host: settings.GATEWAY_HOST, port: settings.GATEWAY_PORT });
+    stops.push(() => gateway.close());
+    const gatewayUrl = `http://${settings.GATEWAY_HOST}:${settings.GATEWAY_PORT}`;
+
     const urls: Record<string, string> = {
+      leaderboard: `${gatewayUrl}/reports/leaderboard`,
+      'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
       'predict cycles': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-cycle`,
       database: databaseUrl(settings).replace(/:[^:@/]*@/, ':***@'),

@@ -119,6 +119,12 @@ describe('coordinator start (npm start)', () => {
     }
     const ui = await fetch(`http://127.0.0.1:${ports.ui}`);
     expect(ui.status).toBe(200);
+    const health = await fetch(`http://127.0.0.1:${ports.gateway}/healthz`);
+    expect(health.status).toBe(200);
+    const models = (await (await fetch(`http://127.0.0.1:${ports.gateway}/reports/models`)).json()) as Array<{
+      model_id: string;
+    }>;
+    expect(models.map((m) => m.model_id).sort()).toEqual(['benchmark', 'mixture']);
   });
 
   it('stops everything it started on SIGINT: model processes, the Temporal server, its ports', async () => {
