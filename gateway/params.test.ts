@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, MAX_PROJECT_IDS, projectIdsOf, requiredProjectIds, timeRangeOf } from './params.js';
+import {
+  BadRequestError,
+  checkModelId,
+  MAX_PROJECT_IDS,
+  projectIdsOf,
+  requiredProjectIds,
+  timeRangeOf,
+} from './params.js';
 
 describe('projectIdsOf', () => {
   it('splits the comma-joined list the CrunchDAO UI sends', () => {
@@ -49,5 +56,13 @@ describe('timeRangeOf', () => {
   it('accepts start equal to end (an inclusive instant)', () => {
     const range = timeRangeOf({ start: '1750000000', end: '2025-06-15T15:06:40Z' });
     expect(range.start.iso).toBe(range.end.iso);
+  });
+});
+
+describe('checkModelId', () => {
+  it('refuses NUL, which PostgreSQL text cannot hold, in ids from the path or projectIds', () => {
+    expect(() => checkModelId('a\u0000b')).toThrow(/NUL/);
+    expect(() => projectIdsOf({ projectIds: ['ok,bad\u0000'] })).toThrow(BadRequestError);
+    expect(checkModelId('model-0001')).toBe('model-0001');
   });
 });

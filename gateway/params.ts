@@ -29,10 +29,18 @@ export function projectIdsOf(query: { projectIds?: string[]; 'projectIds[]'?: st
     throw new BadRequestError(`projectIds names ${ids.size} models; at most ${MAX_PROJECT_IDS} per request`);
   }
   for (const id of ids) {
-    if (id.length > MAX_ID_LENGTH)
+    if (id.length > MAX_ID_LENGTH) {
       throw new BadRequestError(`a model id in projectIds is longer than ${MAX_ID_LENGTH}`);
+    }
+    checkModelId(id);
   }
   return [...ids];
+}
+
+/** PostgreSQL text cannot hold NUL, so such an id can name no model; say so instead of failing the query. */
+export function checkModelId(id: string): string {
+  if (id.includes('\u0000')) throw new BadRequestError('a model id cannot contain a NUL character (%00)');
+  return id;
 }
 
 export function requiredProjectIds(query: { projectIds?: string[]; 'projectIds[]'?: string[] }): string[] {

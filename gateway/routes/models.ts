@@ -1,7 +1,7 @@
 // Per-model detail: more than the CrunchDAO UI asks for, for participants and operators.
 import type { FastifyInstance } from 'fastify';
 import type { ReadOnlyDatabase } from '../database.js';
-import { timeRangeOf } from '../params.js';
+import { checkModelId, timeRangeOf } from '../params.js';
 import {
   latestScores,
   leaderboardStanding,
@@ -34,7 +34,7 @@ export async function modelRoutes(app: FastifyInstance, { database }: { database
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const id = checkModelId(request.params.id);
       const range = timeRangeOf(request.query);
       const detail = await database.read(async (db) => {
         const model = await modelIdentity(db, id);
