@@ -30,6 +30,11 @@ export interface GatewayOptions {
   statementTimeoutMs?: number;
   /** Connections of the gateway's own pool (default 10). */
   maximumPoolSize?: number;
+  /**
+   * How long the answer to "which leaderboard is newest" may be reused (default 250 ms); 0 asks the
+   * database on every request (concurrent requests still share one query).
+   */
+  leaderboardMaxAgeMs?: number;
   /** Deadline of each /healthz check (default 2,000 ms). */
   healthTimeoutMs?: number;
   logger?: Logger;
@@ -72,7 +77,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await app.register(rateLimit, { global: true, max: limit.max, timeWindow: limit.timeWindowMs });
     }
 
-    const leaderboardCache = new LeaderboardCache(database);
+    const leaderboardCache = new LeaderboardCache(database, { maxAgeMs: options.leaderboardMaxAgeMs ?? 250 });
     await app.register(reportRoutes, { database, leaderboard: leaderboardCache });
     await app.register(modelRoutes, { database });
     await app.register(healthRoutes, {

@@ -91,3 +91,32 @@ describe('FreshRead', () => {
     );
   });
 });
+
+describe('FreshRead with maxAgeMs', () => {
+  it('reuses a successful read while it is younger than maxAgeMs, then reads again', async () => {
+    let clock = 1_000;
+    let reads = 0;
+    const read = new FreshRead(async () => ++reads, { maxAgeMs: 250, now: () => clock });
+    expect(await read.get()).toBe(1);
+    clock += 249;
+    expect(await read.get()).toBe(1);
+    clock += 1; // 250 ms after the read started: too old
+    expect(await read.get()).toBe(2);
+    expect(reads).toBe(2);
+  });
+
+  it('does not reuse a failed read', async () => {
+    let reads = 0;
+    const read = new FreshRead(
+      async () => {
+        reads++;
+        if (reads === 1) throw new Error('down');
+        return reads;
+      },
+      { maxAgeMs: 10_000 },
+    );
+    await expect(read.get()).rejects.toThrow('down');
+    expect(await read.get()).toBe(2);
+    expect(await read.get()).toBe(2);
+  });
+});

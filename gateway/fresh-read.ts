@@ -1,17 +1,38 @@
+export interface FreshReadOptions {
+  /**
+   * A successful read may answer callers until it is this old (counted from when it started). 0: every
+   * caller gets a read that started after it asked.
+   */
+  maxAgeMs?: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
+}
+
 /**
- * Shares one read among concurrent callers without ever answering a caller with a value read before
- * it asked. A caller that arrives while a read is in flight cannot use that read (it may predate the
- * caller's request), so it waits for the next one, which all such callers share. So at most one read
- * runs and one waits, however many requests arrive, and every answer is at least as fresh as a read
- * started after its request: what a query per request would give, at a fraction of the queries.
+ * Shares one read among concurrent callers, never answering a caller with a value older than allowed.
+ * With `maxAgeMs` 0, a caller that arrives while a read is in flight cannot use that read (it may predate
+ * the caller's request), so it waits for the next one, which all such callers share: at most one read
+ * runs and one waits, however many requests arrive, and every answer is as fresh as a query per request
+ * would give. A positive `maxAgeMs` also lets callers reuse the last successful read while it is younger
+ * than that, so under load the read runs at most about once per `maxAgeMs`.
  */
 export class FreshRead<T> {
   private running: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
+  private last: { value: T; startedAt: number } | undefined;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly fetch: () => Promise<T>) {}
+  constructor(
+    private readonly fetch: () => Promise<T>,
+    options: FreshReadOptions = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
 
   get(): Promise<T> {
+    if (this.last && this.now() - this.last.startedAt < this.maxAgeMs) return Promise.resolve(this.last.value);
     // A queued read starts after this call, so joining it is always fresh enough.
     if (this.queued) return this.queued;
     if (!this.running) return this.start();
@@ -28,10 +49,16 @@ export class FreshRead<T> {
   }
 
   private start(): Promise<T> {
+    const startedAt = this.now();
     // The executor turns a synchronous throw of fetch into a rejection like any other failed read.
-    const read = new Promise<T>((resolve) => resolve(this.fetch())).finally(() => {
-      if (this.running === read) this.running = undefined;
-    });
+    const read = new Promise<T>((resolve) => resolve(this.fetch()))
+      .then((value) => {
+        if (!this.last || startedAt >= this.last.startedAt) this.last = { value, startedAt };
+        return value;
+      })
+      .finally(() => {
+        if (this.running === read) this.running = undefined;
+      });
     this.running = read;
     return read;
   }

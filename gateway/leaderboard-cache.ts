@@ -6,25 +6,34 @@ const EMPTY = Buffer.from('[]');
 
 /**
  * The body of /reports/leaderboard. A published leaderboard does not change, so its serialised body is
- * kept, keyed by the newest leaderboard's id and row version. Every request still asks the database
- * which leaderboard is newest (one indexed row, shared by concurrent requests through FreshRead), so
- * a new leaderboard is served by the first request that starts after it is committed.
+ * kept, keyed by the newest leaderboard's id and row version. Which leaderboard is newest is asked of
+ * the database (one indexed row) through FreshRead: concurrent requests share the question, and its
+ * answer is reused for at most `maxAgeMs`. With 0, a new leaderboard is served by the first request
+ * that starts after it is committed; with the gateway's default of 250 ms, at most that much later (a
+ * leaderboard is published every few minutes).
  */
 export class LeaderboardCache {
   private cached: { key: string; body: Buffer } | undefined;
   private readonly latest: FreshRead<string | null>;
   private building: { key: string; body: Promise<{ key: string; body: Buffer } | null> } | undefined;
-  /** How often the database was asked which leaderboard is newest, and how often a body was built. */
-  readonly stats = { probes: 0, builds: 0 };
+  /** Bodies asked for, how often the database was asked which leaderboard is newest, bodies built. */
+  readonly stats = { requests: 0, probes: 0, builds: 0 };
 
-  constructor(private readonly database: ReadOnlyDatabase) {
-    this.latest = new FreshRead(() => {
-      this.stats.probes++;
-      return database.read(latestLeaderboardKey);
-    });
+  constructor(
+    private readonly database: ReadOnlyDatabase,
+    options: { maxAgeMs: number },
+  ) {
+    this.latest = new FreshRead(
+      () => {
+        this.stats.probes++;
+        return database.read(latestLeaderboardKey);
+      },
+      { maxAgeMs: options.maxAgeMs },
+    );
   }
 
   async body(): Promise<Buffer> {
+    this.stats.requests++;
     // A leaderboard replaced between the probe and the build (a re-run pass) is simply probed again.
     for (let attempt = 0; attempt < 3; attempt++) {
       const key = await this.latest.get();

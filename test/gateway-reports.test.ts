@@ -15,7 +15,8 @@ let app: Gateway;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await buildGateway({ db: db.url, rateLimit: false });
+  // Every request checks which leaderboard is newest, so a new one shows at once.
+  app = await buildGateway({ db: db.url, rateLimit: false, leaderboardMaxAgeMs: 0 });
 });
 afterAll(async () => {
   await app?.close();
@@ -314,10 +315,29 @@ describe('leaderboard freshness', () => {
     expect(rewritten.body[0]).toMatchObject({ score_recent: 1.5, created_at: '2025-06-15T16:01:40.000000+00:00' });
   });
 
+  it('with a reuse window, serves a new leaderboard once the window has passed', async () => {
+    const windowed = await buildGateway({ db: db.url, rateLimit: false, leaderboardMaxAgeMs: 100 });
+    try {
+      const before = (await windowed.inject('/reports/leaderboard')).json();
+      await db.pool.query(sql.unsafe`
+        WITH board AS (
+          INSERT INTO leaderboards (as_of) VALUES (to_timestamp(${NOW + 7200})) RETURNING id
+        )
+        INSERT INTO leaderboard_entries (leaderboard_id, rank, model_id) SELECT board.id, 1, 'model-0005' FROM board
+      `);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const after = (await windowed.inject('/reports/leaderboard')).json();
+      expect(before[0].model_id).toBe('model-0004');
+      expect(after).toMatchObject([{ model_id: 'model-0005', rank: 1, score_recent: null, cruncher_name: null }]);
+    } finally {
+      await windowed.close();
+    }
+  });
+
   it('shares freshness probes among concurrent requests, and every answer is the committed leaderboard', async () => {
     const probes = app.leaderboardCache.stats.probes;
     const responses = await Promise.all(Array.from({ length: 40 }, () => get('/reports/leaderboard')));
-    for (const response of responses) expect(response.body[0].score_recent).toBe(1.5);
+    for (const response of responses) expect(response.body[0].model_id).toBe('model-0005');
     const used = app.leaderboardCache.stats.probes - probes;
     expect(used).toBeGreaterThanOrEqual(1);
     expect(used).toBeLessThan(40);

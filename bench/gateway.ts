@@ -1,0 +1,181 @@
+// The report gateway under load, against the limit for the same payload: a route in the same process
+// that sends the same bytes from memory. `npm run bench -- gateway [--duration S] [--connections N]
+// [--models N]`. A fresh database (dropped afterwards) is seeded with N ranked models (default 1,000) and
+// 7 days of snapshots every 5 minutes; the gateway serves it as in production (its own read-only pool,
+// rate limiting on with a limit the load cannot reach). autocannon runs in a child process so the load
+// generator does not share the server's event loop.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { sql } from 'slonik';
+import { buildGateway } from '../gateway/app.js';
+import { latestLeaderboardKey, leaderboardReport } from '../gateway/queries/reports.js';
+import { withClient, withDatabase } from '../lib/db/database.js';
+import { createDatabasePool, migrate } from '../lib/db/index.js';
+import { createLogger } from '../lib/log/index.js';
+import { seedReports } from '../test/support/seed-reports.js';
+
+const run = promisify(execFile);
+const autocannonCli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+function flag(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(args[at + 1]);
+  if (!(Number.isInteger(value) && value > 0)) throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
+interface Load {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+}
+
+async function load(url: string, connections: number, duration: number): Promise<Load> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      autocannonCli,
+      '-j',
+      '-c',
+      String(connections),
+      '-d',
+      String(duration),
+      '--warmup',
+      '[',
+      '-c',
+      String(connections),
+      '-d',
+      '2',
+      ']',
+      url,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  // With a warm-up, autocannon prints the warm-up's JSON line first; the run's is the last.
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  };
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+  }
+  const figures = {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+  };
+  console.error(`  ${url}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50} ms, p99 ${figures.p99} ms`);
+  return figures;
+}
+
+export default async function gatewayBench(args: string[]): Promise<Record<string, unknown>> {
+  const duration = flag(args, '--duration', 10);
+  const connections = flag(args, '--connections', 10);
+  const models = flag(args, '--models', 1_000);
+  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const name = `bench_gateway_${randomBytes(4).toString('hex')}`;
+  await withClient(server, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
+  const url = withDatabase(server, name);
+  const quiet = createLogger('bench').child({}, { level: 'warn' });
+  let app: Awaited<ReturnType<typeof buildGateway>> | undefined;
+  try {
+    await migrate({ connectionString: url, logger: quiet });
+    console.error(`gateway: seeding ${models} models and 7 days of 5-minute snapshots into ${name}`);
+    const pool = await createDatabasePool({ connectionString: url });
+    const seeded = await seedReports(pool, {
+      models,
+      leaderboards: 3,
+      snapshotModels: 10,
+      snapshotDays: 7,
+      passEverySeconds: 300,
+      predictionModels: 0,
+    });
+    await pool.query(sql.unsafe`ANALYZE`);
+    await pool.end();
+
+    app = await buildGateway({
+      db: url,
+      rateLimit: { max: 1_000_000_000, timeWindowMs: 60_000 },
+      logger: quiet,
+    });
+    // The same bytes the database-backed routes send, from memory: the ceiling for that payload. Routes
+    // must exist before the first inject, so the bodies are filled in right after.
+    const json = 'application/json; charset=utf-8';
+    let leaderboardBody = Buffer.alloc(0);
+    let globalBody = Buffer.alloc(0);
+    app.get('/bench/static-leaderboard', (_request, reply) => reply.type(json).send(leaderboardBody));
+    app.get('/bench/static-global', (_request, reply) => reply.type(json).send(globalBody));
+    // The leaderboard as a query per request would serve it, without the cache: what the cache saves.
+    const uncachedPool = await createDatabasePool({ connectionString: url, maximumPoolSize: 10 });
+    app.addHook('onClose', () => uncachedPool.end());
+    app.get('/bench/uncached-leaderboard', async (_request, reply) => {
+      const key = await latestLeaderboardKey(uncachedPool);
+      const report = key ? await leaderboardReport(uncachedPool, key) : null;
+      return reply.type(json).send(report?.body ?? '[]');
+    });
+    leaderboardBody = Buffer.from((await app.inject('/reports/leaderboard')).rawPayload);
+    const model = seeded.snapshots[0]!.modelId;
+    const nowSeconds = seeded.nowUs / 1e6;
+    const globalPath = `/reports/models/global?projectIds=${model}&start=${nowSeconds - 7 * 86_400}&end=${nowSeconds}`;
+    globalBody = Buffer.from((await app.inject(globalPath)).rawPayload);
+    const rows = (JSON.parse(globalBody.toString()) as unknown[]).length;
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    console.error(
+      `gateway: ${leaderboardBody.length} byte leaderboard, ${globalBody.length} byte global report (${rows} snapshots); ` +
+        `${connections} connections, ${duration} s per run`,
+    );
+
+    const staticLeaderboard = await load(`${address}/bench/static-leaderboard`, connections, duration);
+    const before = { ...app.leaderboardCache.stats };
+    const leaderboard = await load(`${address}/reports/leaderboard`, connections, duration);
+    const served = app.leaderboardCache.stats.requests - before.requests;
+    const probes = app.leaderboardCache.stats.probes - before.probes;
+    const uncached = await load(`${address}/bench/uncached-leaderboard`, connections, duration);
+    const staticGlobal = await load(`${address}/bench/static-global`, connections, duration);
+    const global = await load(`${address}${globalPath}`, connections, duration);
+
+    const ratio = (a: Load, b: Load) => Math.round((a.requestsPerSecond / b.requestsPerSecond) * 1000) / 1000;
+    const figures = {
+      models,
+      connections,
+      durationSeconds: duration,
+      leaderboard_bytes: leaderboardBody.length,
+      static_leaderboard_req_s: staticLeaderboard.requestsPerSecond,
+      leaderboard_req_s: leaderboard.requestsPerSecond,
+      ratio_vs_static: ratio(leaderboard, staticLeaderboard),
+      p99_ms: leaderboard.p99,
+      p50_ms: leaderboard.p50,
+      static_p99_ms: staticLeaderboard.p99,
+      // Requests per freshness query during the leaderboard run (warm-up included): what coalescing saves.
+      leaderboard_requests_per_probe: Math.round((served / Math.max(probes, 1)) * 10) / 10,
+      uncached_leaderboard_req_s: uncached.requestsPerSecond,
+      uncached_ratio_vs_static: ratio(uncached, staticLeaderboard),
+      uncached_p99_ms: uncached.p99,
+      global_snapshots: rows,
+      global_bytes: globalBody.length,
+      static_global_req_s: staticGlobal.requestsPerSecond,
+      global_req_s: global.requestsPerSecond,
+      global_ratio_vs_static: ratio(global, staticGlobal),
+      global_p99_ms: global.p99,
+      goals: { ratio_vs_static: '>= 0.8', p99_ms: '<= 20' },
+    };
+    const met = figures.ratio_vs_static >= 0.8 && figures.p99_ms <= 20;
+    console.error(
+      `gateway: goals ${met ? 'met' : 'NOT met'} (ratio ${figures.ratio_vs_static}, p99 ${figures.p99_ms} ms)`,
+    );
+    return { ...figures, goals_met: met };
+  } finally {
+    await app?.close();
+    await withClient(server, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`),
+    );
+  }
+}
