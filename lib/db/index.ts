@@ -15,6 +15,7 @@ export {
 } from './migrations.js';
 export { type ExpectedModel, expectedModels, type ModelInput, setExpectedToRun, upsertModels } from './models.js';
 export { createDatabasePool, type DatabasePool, type DatabasePoolOptions } from './pool.js';
+export { activatePredictionGroups, type PredictionGroupConfig } from './prediction-configs.js';
 export {
   activePredictionConfigs,
   insertPredictions,
@@ -31,5 +32,14 @@ export {
   type RetentionPolicy,
   type RetentionResult,
 } from './retention.js';
+export {
+  type BatchPrediction,
+  type CurrentScore,
+  loadScoringBatch,
+  pricesAround,
+  type ScoringCursor,
+  type ScoringPage,
+  type ScoringPageOptions,
+  scoringPage,
+} from './score-batches.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';
-export { activatePredictionGroups, type PredictionGroupConfig } from './prediction-configs.js';
