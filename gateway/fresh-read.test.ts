@@ -120,3 +120,29 @@ describe('FreshRead with maxAgeMs', () => {
     expect(await read.get()).toBe(2);
   });
 });
+
+describe('FreshRead with maxAgeMs, while a read runs', () => {
+  it('joins a running read younger than maxAgeMs instead of queueing another', async () => {
+    let clock = 0;
+    let reads = 0;
+    const release: Array<() => void> = [];
+    const read = new FreshRead(
+      async () => {
+        reads++;
+        await new Promise<void>((resolve) => release.push(resolve));
+        return reads;
+      },
+      { maxAgeMs: 100, now: () => clock },
+    );
+    const first = read.get();
+    clock = 50;
+    const second = read.get(); // the running read started 50 ms ago: fresh enough
+    clock = 150;
+    const third = read.get(); // 150 ms: too old, so it queues a new read
+    release.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    release.shift()?.();
+    expect(await Promise.all([first, second, third])).toEqual([1, 1, 2]);
+    expect(reads).toBe(2);
+  });
+});

@@ -13,11 +13,13 @@ export interface FreshReadOptions {
  * With `maxAgeMs` 0, a caller that arrives while a read is in flight cannot use that read (it may predate
  * the caller's request), so it waits for the next one, which all such callers share: at most one read
  * runs and one waits, however many requests arrive, and every answer is as fresh as a query per request
- * would give. A positive `maxAgeMs` also lets callers reuse the last successful read while it is younger
- * than that, so under load the read runs at most about once per `maxAgeMs`.
+ * would give. A positive `maxAgeMs` also lets callers use the last successful read, or the running one,
+ * while it is younger than that (counted from its start), so under load the read runs about once per
+ * `maxAgeMs`.
  */
 export class FreshRead<T> {
   private running: Promise<T> | undefined;
+  private runningStartedAt = 0;
   private queued: Promise<T> | undefined;
   private last: { value: T; startedAt: number } | undefined;
   private readonly maxAgeMs: number;
@@ -36,6 +38,8 @@ export class FreshRead<T> {
     // A queued read starts after this call, so joining it is always fresh enough.
     if (this.queued) return this.queued;
     if (!this.running) return this.start();
+    // A running read that started less than maxAgeMs ago is fresh enough too (never with 0).
+    if (this.now() - this.runningStartedAt < this.maxAgeMs) return this.running;
     const settled = this.running.then(
       () => undefined,
       () => undefined,
@@ -60,6 +64,7 @@ export class FreshRead<T> {
         if (this.running === read) this.running = undefined;
       });
     this.running = read;
+    this.runningStartedAt = startedAt;
     return read;
   }
 }
