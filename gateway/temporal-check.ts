@@ -9,11 +9,18 @@ import type { TemporalHealthCheck } from './routes/health.js';
  */
 export function temporalHealthCheck(options: TemporalOptions): TemporalHealthCheck & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
+  let ready: Client | undefined;
   const connected = () => {
-    client ??= connectClient(options).catch((error: unknown) => {
-      client = undefined;
-      throw error;
-    });
+    client ??= connectClient(options).then(
+      (made) => {
+        ready = made;
+        return made;
+      },
+      (error: unknown) => {
+        client = undefined;
+        throw error;
+      },
+    );
     return client;
   };
   return {
@@ -26,9 +33,15 @@ export function temporalHealthCheck(options: TemporalOptions): TemporalHealthChe
       if (answer.status !== 1) throw new Error(`Temporal reports status ${answer.status} (not SERVING)`);
     },
     async close() {
-      const current = client;
+      const [current, open] = [client, ready];
       client = undefined;
-      if (current) await (await current.catch(() => undefined))?.connection.close();
+      ready = undefined;
+      if (open) return open.connection.close();
+      // An attempt still connecting (Temporal down) is closed when it ends, without holding up shutdown.
+      void current?.then(
+        (late) => late.connection.close(),
+        () => {},
+      );
     },
   };
 }
