@@ -1,5 +1,5 @@
 // The report gateway under load, against the limit for the same payload: a route in the same process
-// that sends the same bytes from memory. `npm run bench -- gateway [--rounds N] [--duration S]
+// that sends the same bytes from memory. `npm run bench -- gateway [--rounds 7] [--duration 3]
 // [--connections N] [--models N]`. A fresh database (dropped afterwards) is seeded with N ranked models
 // (default 1,000) and 7 days of snapshots every 5 minutes; the gateway serves it as in production (its
 // own read-only pool, rate limiting on with a limit the load cannot reach). autocannon runs in a child
@@ -109,8 +109,8 @@ async function compare(
 }
 
 export default async function gatewayBench(args: string[]): Promise<Record<string, unknown>> {
-  const duration = flag(args, '--duration', 4);
-  const rounds = flag(args, '--rounds', 5);
+  const duration = flag(args, '--duration', 3);
+  const rounds = flag(args, '--rounds', 7);
   const connections = flag(args, '--connections', 10);
   const models = flag(args, '--models', 1_000);
   const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
