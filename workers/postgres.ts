@@ -1,6 +1,8 @@
 import { Worker } from '@temporalio/worker';
 import {
+  createLeaderboardActivities,
   createMarketDataActivities,
+  createScoreListingActivities,
   createStorageActivities,
   type MarketDataDeps,
   type StorageDeps,
@@ -14,7 +16,12 @@ export function createPostgresWorker(options: WorkerConnection & StorageDeps & M
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.postgres,
-    activities: { ...createStorageActivities(options), ...createMarketDataActivities(options) },
+    activities: {
+      ...createStorageActivities(options),
+      ...createMarketDataActivities(options),
+      ...createScoreListingActivities(options),
+      ...createLeaderboardActivities(options),
+    },
     maxConcurrentActivityTaskExecutions: 10,
   });
 }

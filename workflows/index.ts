@@ -1,3 +1,18 @@
 // Every workflow the coordinator worker runs. Deterministic code only: no I/O, clocks or randomness
 // beyond what @temporalio/workflow provides; activities are imported as types.
+
+export {
+  type BackfillProgress,
+  type BackfillScoresInput,
+  type BackfillSliceInput,
+  type BackfillSliceProgress,
+  backfillScores,
+  backfillSlice,
+} from './backfill-scores.js';
+export {
+  type LeaderboardRefreshInput,
+  type LeaderboardRefreshResult,
+  leaderboardRefresh,
+} from './leaderboard-refresh.js';
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
+export { type ScorePassInput, type ScorePassResult, type ScoringProgress, scorePass } from './score-pass.js';

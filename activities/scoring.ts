@@ -1,0 +1,156 @@
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type BatchPrediction,
+  type DatabasePool,
+  loadScoringBatch,
+  pricesAround,
+  recordScores,
+  type ScoreInput,
+  type ScoringPage,
+  type ScoringPageOptions,
+  scoringPage,
+} from '../lib/db/index.js';
+import { type GameDefinition, getGame, getScorer, PriceSeries, type Scorer, scoreBatch } from '../lib/game/index.js';
+import { createLogger, type Logger } from '../lib/log/index.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface ScoringDeps {
+  db: DatabasePool;
+  logger?: Logger;
+}
+
+/** Which game and scorer: names travel through workflow history, the definitions stay in code. */
+export interface ScorerChoice {
+  /** A game id of lib/game, e.g. 'condor'. */
+  game: string;
+  /** A scorer of that game; default: the game's default scorer. */
+  scorer?: string;
+}
+
+/** The game and scorer by name; an unknown one fails the workflow at once (no retry can fix it). */
+export function resolveScorer(choice: ScorerChoice): { game: GameDefinition; scorer: Scorer; label: string } {
+  try {
+    const game = getGame(choice.game);
+    const scorer = getScorer(game, choice.scorer);
+    return { game, scorer, label: `${game.id}-${scorer.name}` };
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownScorer');
+  }
+}
+
+export interface ScorePredictionsInput extends ScorerChoice {
+  /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
+  predictionIds: number[];
+}
+
+export interface ScorePredictionsResult {
+  /** Predictions found (ids of deleted ones are skipped). */
+  predictions: number;
+  /** Scored, failed ones included. */
+  scored: number;
+  /** Scored as failed (status, shape, density or non-finite score), carrying the batch's penalty. */
+  failed: number;
+  /** Scores written: new ones and changed ones (a rescore leaves equal scores untouched). */
+  written: number;
+  /** Left unscored: prices do not cover them yet, or the scorer has no penalty for a failed one in this batch. */
+  unscored: number;
+}
+
+/** Prices of each asset of the batch, from its earliest performed_at to its latest resolvable_at. */
+async function seriesFor(db: DatabasePool, predictions: readonly BatchPrediction[]): Promise<Map<string, PriceSeries>> {
+  const ranges = new Map<string, { from: number; to: number }>();
+  for (const prediction of predictions) {
+    const range = ranges.get(prediction.asset);
+    if (range === undefined) {
+      ranges.set(prediction.asset, { from: prediction.performedAt, to: prediction.resolvableAt });
+    } else {
+      range.from = Math.min(range.from, prediction.performedAt);
+      range.to = Math.max(range.to, prediction.resolvableAt);
+    }
+  }
+  const series = new Map<string, PriceSeries>();
+  for (const [asset, range] of ranges) {
+    const points = await pricesAround(db, asset, range.from, range.to);
+    series.set(
+      asset,
+      PriceSeries.fromPoints(
+        points.map((point) => [point.ts, point.price] as const),
+        asset,
+      ),
+    );
+  }
+  return series;
+}
+
+const sameScore = (current: BatchPrediction['current'], next: ScoreInput): boolean =>
+  current !== null &&
+  current.value === next.value &&
+  current.success === next.success &&
+  current.failedReason === (next.failedReason ?? null) &&
+  current.scorer === next.scorer;
+
+/** Scoring (CPU-bound): runs on the `scoring` queue. */
+export function createScoringActivities(deps: ScoringDeps) {
+  const log = deps.logger ?? createLogger('scoring');
+  return {
+    /**
+     * Scores one batch and writes its scores. The activity reads the batch itself (bodies are ~40 KB
+     * each: they never travel through workflow history) and writes what changed, so a retry is a
+     * harmless upsert and the history only carries ids and counts.
+     */
+    async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
+      const { scorer, label } = resolveScorer(input);
+      return withHeartbeat(async () => {
+        const predictions = await loadScoringBatch(deps.db, input.predictionIds);
+        const series = await seriesFor(deps.db, predictions);
+        // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
+        const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
+        const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
+        const changed: ScoreInput[] = [];
+        let scored = 0;
+        let failed = 0;
+        ready.forEach((prediction, index) => {
+          const result = results[index]!;
+          if (result.score === null) return;
+          scored++;
+          if (!result.success) failed++;
+          const next: ScoreInput = {
+            predictionId: prediction.id,
+            value: result.score,
+            success: result.success,
+            failedReason: result.reason,
+            scorer: label,
+          };
+          if (!sameScore(prediction.current, next)) changed.push(next);
+        });
+        const written = await recordScores(deps.db, changed);
+        const result: ScorePredictionsResult = {
+          predictions: predictions.length,
+          scored,
+          failed,
+          written,
+          unscored: predictions.length - scored,
+        };
+        log.info(
+          { ...result, scorer: label },
+          `scored ${scored} of ${predictions.length} predictions (${failed} failed), wrote ${written} new or changed scores`,
+        );
+        return result;
+      });
+    },
+  };
+}
+
+export type ScoringActivities = ReturnType<typeof createScoringActivities>;
+
+/** The score pass's reads of what to score next: they run on the `postgres` queue. */
+export function createScoreListingActivities(deps: ScoringDeps) {
+  return {
+    /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
+    async nextScoringPage(input: ScoringPageOptions): Promise<ScoringPage> {
+      return scoringPage(deps.db, input);
+    },
+  };
+}
+
+export type ScoreListingActivities = ReturnType<typeof createScoreListingActivities>;

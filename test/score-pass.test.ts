@@ -1,0 +1,276 @@
+// The score pass end to end on a real Temporal dev server and a real PostgreSQL: predictions and prices
+// written straight into a fresh database, the coordinator, postgres and scoring workers in this process.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { sql } from 'slonik';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { insertPrices } from '../lib/db/index.js';
+import {
+  condor,
+  getScorer,
+  groupWindowScores,
+  modelWindowScores,
+  PriceSeries,
+  rankModels,
+  type ScorablePrediction,
+} from '../lib/game/index.js';
+import { SyntheticSource } from '../lib/market-data/index.js';
+import { taskQueues } from '../lib/temporal/index.js';
+import { createCoordinatorWorker } from '../workers/coordinator.js';
+import { createPostgresWorker } from '../workers/postgres.js';
+import { createScoringWorker } from '../workers/scoring.js';
+import type { ScorePassResult } from '../workflows/index.js';
+import { closeTo, DAY, insertModels, insertScored, storedScores } from './leaderboard-support.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { recordHistory } from './support/histories.js';
+import { createTemporalTestEnv } from './support/temporal.js';
+
+// The newest stored price: a whole minute an hour ago, so that the retention each refresh applies
+// (measured from the real clock) keeps everything and the synthetic source has later prices too.
+const T0 = Math.floor(Date.now() / 60_000) * 60 - 3600;
+const source = new SyntheticSource({ seed: 11 });
+
+const norm = (scale: number) => ({
+  type: 'mixture',
+  components: [{ density: { type: 'builtin', name: 'norm', params: { loc: 0, scale } }, weight: 1 }],
+});
+
+interface Planned {
+  modelId: string;
+  asset: string;
+  performedAt: number;
+  status: 'SUCCESS' | 'FAILED';
+  distributions: unknown;
+}
+
+/** 5-minute forecasts in 1-minute steps, every 4 minutes over the last 2 hours, for three models and two assets. */
+function plannedPredictions(): Planned[] {
+  const planned: Planned[] = [];
+  for (let t = T0 - 2 * 3600, round = 0; t <= T0 + 600; t += 240, round++) {
+    for (const asset of ['BTC', 'ETH']) {
+      planned.push({
+        modelId: 'narrow',
+        asset,
+        performedAt: t,
+        status: 'SUCCESS',
+        distributions: Array(5).fill(norm(0.0007)),
+      });
+      planned.push({
+        modelId: 'wide',
+        asset,
+        performedAt: t,
+        status: 'SUCCESS',
+        distributions: Array(5).fill(norm(0.01)),
+      });
+      // Fails at predict time, or answers something that is not a list: both score as failed.
+      planned.push(
+        round % 2 === 0
+          ? { modelId: 'broken', asset, performedAt: t, status: 'FAILED', distributions: null }
+          : { modelId: 'broken', asset, performedAt: t, status: 'SUCCESS', distributions: { not: 'a list' } },
+      );
+    }
+  }
+  return planned;
+}
+
+const scoreRow = z.object({
+  id: z.number(),
+  asset: z.string(),
+  horizon: z.number(),
+  step: z.number(),
+  status: z.string(),
+  distributions: z.unknown(),
+  resolvableAt: z.number(),
+  value: z.number().nullable(),
+  success: z.boolean().nullable(),
+  reason: z.string().nullable(),
+  scorer: z.string().nullable(),
+  scoredAt: z.number().nullable(),
+});
+
+describe('scorePass', () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  const series = new Map<string, PriceSeries>();
+
+  beforeAll(async () => {
+    [env, db] = await Promise.all([createTemporalTestEnv(), createTestDatabase()]);
+    for (const asset of ['BTC', 'ETH']) {
+      const points = await source.fetch(asset, T0 - 3 * 3600, T0);
+      await insertPrices(
+        db.pool,
+        points.map((point) => ({ asset, ...point })),
+      );
+      series.set(asset, PriceSeries.fromPoints(points.map((point) => [point.ts, point.price] as const)));
+    }
+    await insertModels(db.pool, ['narrow', 'wide', 'broken']);
+    await db.pool.query(sql.unsafe`
+      INSERT INTO predictions (model_id, asset, horizon, step, status, distributions, performed_at, resolvable_at)
+      SELECT "modelId", asset, 300, 60, status, distributions, to_timestamp("performedAt"), to_timestamp("performedAt" + 300)
+      FROM jsonb_to_recordset(${JSON.stringify(plannedPredictions())}::jsonb)
+        AS p ("modelId" text, asset text, status text, distributions jsonb, "performedAt" float8)
+    `);
+    // Scored history of the same groups 8 days back, so every window of the leaderboard has a value.
+    await insertScored(
+      db.pool,
+      ['narrow', 'wide', 'broken'].flatMap((modelId, i) =>
+        ['BTC', 'ETH'].map((asset) => ({
+          modelId,
+          asset,
+          horizon: 300,
+          step: 60,
+          resolvableAt: T0 - 8 * DAY,
+          value: i,
+        })),
+      ),
+    );
+
+    const connection = { connection: env.nativeConnection };
+    workers = await Promise.all([
+      createCoordinatorWorker(connection),
+      createPostgresWorker({ ...connection, db: db.pool, source }),
+      createScoringWorker({ ...connection, db: db.pool }),
+    ]);
+    running = workers.map((worker) => worker.run());
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const worker of workers ?? []) worker.shutdown();
+    await Promise.allSettled(running ?? []);
+    await db?.drop();
+    await env?.teardown();
+  });
+
+  const runPass = (workflowId: string, args: Record<string, unknown>) =>
+    env.client.workflow.execute('scorePass', {
+      taskQueue: taskQueues.coordinator,
+      workflowId,
+      args: [args],
+    }) as Promise<ScorePassResult>;
+
+  const storedRows = () =>
+    db.pool.any(sql.type(scoreRow)`
+      SELECT p.id, p.asset, p.horizon, p.step, p.status, p.distributions, extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
+             s.value, s.success, s.failed_reason AS reason, s.scorer,
+             extract(epoch FROM p.scored_at)::float8 AS "scoredAt"
+      FROM predictions p LEFT JOIN scores s ON s.prediction_id = p.id
+      WHERE p.horizon = 300 AND p.resolvable_at > to_timestamp(${T0 - DAY}::float8)
+      ORDER BY p.id
+    `);
+
+  it('scores exactly the covered predictions in batches, continuing as new, then refreshes the leaderboard', async () => {
+    const asOf = new Date(T0 * 1000).toISOString();
+    const result = await runPass('score-pass-first', { asOf, batchSize: 7, parallelBatches: 2, maxBatchesPerRun: 4 });
+
+    const rows = await storedRows();
+    const covered = rows.filter((row) => row.resolvableAt <= T0);
+    const waiting = rows.filter((row) => row.resolvableAt > T0);
+    expect(covered.length).toBeGreaterThan(150);
+    expect(waiting.length).toBeGreaterThan(10);
+    // GAME.md §7: nothing is scored before its asset's prices reach its resolvable_at.
+    expect(waiting.every((row) => row.value === null && row.scoredAt === null)).toBe(true);
+    expect(covered.every((row) => row.value !== null && row.scoredAt !== null)).toBe(true);
+
+    // Each score is the game's own likelihood on the full price series; failures carry the batch's
+    // penalty, min(0, lowest success) = 0 for densities, with the scorer's reason.
+    const scorer = getScorer(condor, 'likelihood');
+    for (const row of covered) {
+      const expected = scorer.score(row as ScorablePrediction, series.get(row.asset)!);
+      expect(row.success).toBe(expected.success);
+      expect(row.value).toBe(expected.success ? expected.score : 0);
+      expect(row.reason).toBe(expected.reason);
+      expect(row.scorer).toBe('condor-likelihood');
+    }
+    expect(covered.filter((row) => row.success).length).toBe((covered.length * 2) / 3);
+    expect(covered.filter((row) => row.reason?.includes('PredictionStatus.FAILED')).length).toBeGreaterThan(0);
+
+    expect(result).toMatchObject({ asOf, scored: covered.length, written: covered.length, unscored: 0 });
+    expect(result.failed).toBe(covered.length / 3);
+    // 7 per batch, 2 at once, 4 per run: the pass continued as new several times.
+    expect(result.batches).toBe(Math.ceil(covered.length / 7));
+    expect(result.runs).toBeGreaterThan(3);
+
+    const description = await env.client.workflow.getHandle('score-pass-first').describe();
+    expect(description.typedSearchAttributes.get({ name: 'PredictionsScored', type: 'INT' })).toBe(covered.length);
+    expect(description.typedSearchAttributes.get({ name: 'CycleTime', type: 'DATETIME' })).toEqual(new Date(asOf));
+
+    // The child ranked every model at asOf, as lib/game's reference does on the same scores.
+    expect(result.leaderboard).toMatchObject({ asOf, models: 3, groups: 6 });
+    const entries = await db.pool.any(sql.type(
+      z.object({ modelId: z.string(), recent: z.number().nullable(), anchor: z.number().nullable() }),
+    )`
+      SELECT e.model_id AS "modelId", e.score_recent AS recent, e.score_anchor AS anchor
+      FROM leaderboard_entries e JOIN leaderboards l ON l.id = e.leaderboard_id
+      WHERE l.as_of = to_timestamp(${T0}::float8) ORDER BY e.rank
+    `);
+    const reference = rankModels(
+      modelWindowScores(groupWindowScores(await storedScores(db.pool), T0, condor.windows)),
+      'higher-is-better',
+    );
+    expect(entries.map((entry) => entry.modelId)).toEqual(reference.map((model) => model.modelId));
+    for (const [index, entry] of entries.entries()) {
+      expect(closeTo(entry.recent, reference[index]!.recent)).toBe(true);
+      expect(closeTo(entry.anchor, reference[index]!.anchor)).toBe(true);
+    }
+    expect(entries[0]!.modelId).toBe('narrow');
+    const child = await env.client.workflow.getHandle('score-pass-first/leaderboard').describe();
+    expect(child.status.name).toBe('COMPLETED');
+
+    recordHistory(env.address, 'score-pass-first', 'score-pass');
+    recordHistory(env.address, 'score-pass-first/leaderboard', 'leaderboard-refresh');
+  });
+
+  it('scores nothing twice: a second pass finds nothing new and leaves every score as it was', async () => {
+    const before = await storedRows();
+    const again = await runPass('score-pass-again', { asOf: new Date(T0 * 1000).toISOString() });
+    expect(again).toMatchObject({ scored: 0, written: 0, batches: 0, runs: 1 });
+    expect(await storedRows()).toEqual(before);
+  });
+
+  it('scores the rest once later prices cover them', async () => {
+    const later = T0 + 900;
+    const points = await source.fetch('BTC', T0 + 60, later);
+    await insertPrices(
+      db.pool,
+      points.map((point) => ({ asset: 'BTC', ...point })),
+    );
+    const result = await runPass('score-pass-later', { asOf: new Date(later * 1000).toISOString() });
+    const rows = await storedRows();
+    const newlyCovered = rows.filter(
+      (row) => row.asset === 'BTC' && row.resolvableAt > T0 && row.resolvableAt <= later,
+    );
+    expect(result.scored).toBe(newlyCovered.length);
+    expect(newlyCovered.every((row) => row.value !== null)).toBe(true);
+    // ETH has no newer prices: its late predictions still wait.
+    expect(rows.filter((row) => row.asset === 'ETH' && row.resolvableAt > T0).every((row) => row.value === null)).toBe(
+      true,
+    );
+  });
+
+  it('fails with a clear message for an unknown game, without retrying', async () => {
+    await expect(runPass('score-pass-unknown-game', { game: 'chess', refreshLeaderboard: true })).rejects.toThrow();
+    const handle = env.client.workflow.getHandle('score-pass-unknown-game');
+    const history = await handle.fetchHistory();
+    const failure = history.events?.find((event) => event.workflowExecutionFailedEventAttributes)
+      ?.workflowExecutionFailedEventAttributes?.failure;
+    const messages = [failure?.message, failure?.cause?.message, failure?.cause?.cause?.message].join(' | ');
+    expect(messages).toMatch(/unknown game "chess"/);
+    // Whichever activity met the unknown game first (scoring, or the leaderboard child's), none was retried.
+    const histories = [history];
+    const child = env.client.workflow.getHandle('score-pass-unknown-game/leaderboard');
+    histories.push(
+      ...(await child.fetchHistory().then(
+        (h) => [h],
+        () => [],
+      )),
+    );
+    const attempts = histories.flatMap(
+      (h) => h.events?.flatMap((event) => event.activityTaskStartedEventAttributes?.attempt ?? []) ?? [],
+    );
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(new Set(attempts)).toEqual(new Set([1]));
+  });
+});

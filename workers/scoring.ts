@@ -1,0 +1,23 @@
+import { Worker } from '@temporalio/worker';
+import { createScoringActivities, type ScoringDeps } from '../activities/index.js';
+import { taskQueues } from '../lib/temporal/index.js';
+import type { WorkerConnection } from './coordinator.js';
+
+export interface ScoringWorkerOptions extends WorkerConnection, ScoringDeps {
+  /**
+   * Batches scored at once (default 2). Scoring is CPU-bound on one thread, so two only overlap one
+   * batch's database reads and writes with another's arithmetic; more cores want more worker processes.
+   */
+  concurrency?: number;
+}
+
+/** Scores batches of predictions: reads them and their prices, scores with the game's scorer, writes. */
+export function createScoringWorker(options: ScoringWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: taskQueues.scoring,
+    activities: createScoringActivities(options),
+    maxConcurrentActivityTaskExecutions: options.concurrency ?? 2,
+  });
+}
