@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from 'slonik';
 import { z } from 'zod';
+import { insertStatement, type PredictionRecord, runStatements, statementsOf } from './prediction-statements.js';
 import { nonEmpty, parseRows, unixSeconds } from './validate.js';
 
 export const predictionStatuses = ['SUCCESS', 'FAILED', 'TIMEOUT', 'ABSENT'] as const;
@@ -39,55 +40,88 @@ const predictionInput = z
     execTimeUs: z.number().int().nonnegative().nullish(),
     /** What the model returned; only a SUCCESS may carry it. */
     distributions: json.optional(),
+    /**
+     * The same answer as JSON text when the caller has it (as the model sent it): stored as it is
+     * instead of serialising `distributions` again. It must be JSON PostgreSQL accepts.
+     */
+    distributionsJson: z.string().optional(),
     /** Unix seconds, taken before the call; resolvable_at = performedAt + horizon. */
     performedAt: unixSeconds,
     /** Unix seconds: the predict cycle's scheduled time. */
     scheduledAt: unixSeconds.nullish(),
   })
-  .refine((row) => row.status === 'SUCCESS' || row.distributions === undefined || row.distributions === null, {
-    message: 'only a SUCCESS prediction may carry distributions',
-    path: ['distributions'],
-  });
+  .refine(
+    (row) =>
+      row.status === 'SUCCESS' ||
+      ((row.distributions === undefined || row.distributions === null) && row.distributionsJson === undefined),
+    { message: 'only a SUCCESS prediction may carry distributions', path: ['distributions'] },
+  );
 export type PredictionInput = z.input<typeof predictionInput>;
 
+/** Characters of body JSON per statement: small enough that serialising the next overlaps the current. */
+const STATEMENT_CHARS = 2 * 1024 * 1024;
+/** Rows per statement at most: 12 parameters each, and PostgreSQL takes 65,535. */
+const MAX_ROWS_PER_STATEMENT = 5_000;
+
+export interface InsertPredictionsOptions {
+  /** Characters of body JSON after which a batch continues in another statement (default 2 Mi). */
+  statementChars?: number;
+}
+
+// PostgreSQL text cannot hold U+0000 nor, through JSON, a lone surrogate: a model's error message with
+// one would otherwise fail the whole batch.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storableText = (text: string) => text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+
+type ValidPrediction = z.output<typeof predictionInput>;
+
+function* recordsOf(rows: readonly ValidPrediction[]): Generator<PredictionRecord> {
+  for (const [index, row] of rows.entries()) {
+    yield {
+      model_id: row.modelId,
+      deployment_id: row.deploymentId ?? null,
+      asset: row.asset,
+      horizon: row.horizon,
+      step: row.step,
+      status: row.status,
+      reason: row.reason == null ? null : storableText(row.reason),
+      exec_time_us: row.execTimeUs ?? null,
+      performed_at: row.performedAt,
+      scheduled_at: row.scheduledAt ?? null,
+      body: row.status !== 'SUCCESS' ? null : (row.distributionsJson ?? bodyJson(row.distributions, index)),
+    };
+  }
+}
+
+/** The body as stored: JSON null stays JSON null (a SUCCESS whose answer was None), not SQL NULL. */
+function bodyJson(distributions: unknown, index: number): string | null {
+  if (distributions === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(distributions);
+  } catch (error) {
+    throw new TypeError(`insertPredictions row ${index}: distributions cannot be written as JSON: ${String(error)}`);
+  }
+  return text ?? 'null';
+}
+
 /**
- * Stores a batch of predictions in one statement (jsonb_to_recordset: one parameter however many rows).
- * A row whose (model, asset, horizon, step, performed_at) or (model, asset, horizon, step, scheduled_at)
- * is already stored is skipped, so a retried activity never duplicates. Returns how many were new.
+ * Stores a batch of predictions and returns how many were new. A row whose (model, asset, horizon,
+ * step, performed_at) or (model, asset, horizon, step, scheduled_at) is already stored is skipped, so
+ * a retried activity never duplicates. A batch is one statement, or, past a few MB of bodies, several
+ * in one transaction: all of it is stored or none. Bodies go in a `json` column as the text sent.
  */
 export async function insertPredictions(
   db: CommonQueryMethods,
   predictions: readonly PredictionInput[],
+  options: InsertPredictionsOptions = {},
 ): Promise<number> {
   const rows = parseRows('insertPredictions', predictionInput, predictions);
-  if (rows.length === 0) return 0;
-  const records = rows.map((row) => ({
-    model_id: row.modelId,
-    deployment_id: row.deploymentId ?? null,
-    asset: row.asset,
-    horizon: row.horizon,
-    step: row.step,
-    status: row.status,
-    reason: row.reason ?? null,
-    exec_time_us: row.execTimeUs ?? null,
-    // Wrapped so a model that returned JSON null stays distinguishable from "no body" and survives
-    // jsonb_to_recordset, which turns a bare JSON null into SQL NULL.
-    body: row.status === 'SUCCESS' && row.distributions !== undefined ? { value: row.distributions } : null,
-    performed_at: row.performedAt,
-    scheduled_at: row.scheduledAt ?? null,
-  }));
-  // Serialised here, not by sql.jsonb: the bodies are arbitrary JSON a model returned.
-  const result = await db.query(sql.unsafe`
-    INSERT INTO predictions (model_id, deployment_id, asset, horizon, step, status, reason, exec_time_us,
-                             distributions, performed_at, resolvable_at, scheduled_at)
-    SELECT model_id, deployment_id, asset, horizon, step, status, reason, exec_time_us,
-           body -> 'value', to_timestamp(performed_at), to_timestamp(performed_at + horizon),
-           to_timestamp(scheduled_at)
-    FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS input (
-      model_id text, deployment_id text, asset text, horizon integer, step integer, status text, reason text,
-      exec_time_us bigint, body jsonb, performed_at float8, scheduled_at float8
-    )
-    ON CONFLICT DO NOTHING
-  `);
-  return result.rowCount;
+  const statementChars = options.statementChars ?? STATEMENT_CHARS;
+  if (!(statementChars > 0)) throw new RangeError(`statementChars must be positive, got ${statementChars}`);
+  const statements = statementsOf(recordsOf(rows), { statementChars, maxRows: MAX_ROWS_PER_STATEMENT });
+  const first = statements.next();
+  if (first.done) return 0;
+  if (first.value.records.length === rows.length) return insertStatement(db, first.value);
+  return db.transaction((transaction) => runStatements(transaction, statements, first.value));
 }
