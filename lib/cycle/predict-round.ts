@@ -3,6 +3,7 @@ import type { GameDefinition, PredictShape } from '../game/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import type { CallResult, ModelRunnerClient } from '../model-runner/index.js';
 import type { DuePrediction } from '../schedule/index.js';
+import { decodeAnswer } from './answers.js';
 import { toCallArguments } from './call-arguments.js';
 import { recordFleet } from './fleet.js';
 import type { PriceFeed } from './price-feed.js';
@@ -106,10 +107,12 @@ export async function predictRound(deps: PredictRoundDeps, request: PredictRound
           : await client.call(call.method, toCallArguments(call.args), {
               timeoutMs: request.timeoutMs,
               models: ready.map((model) => model.modelId),
+              decode: false,
             });
       const answered = new Set<string>();
       for (const result of results) {
         answered.add(result.model.modelId);
+        const answer = result.status === 'SUCCESS' ? decodeAnswer(result) : null;
         for (const { step, slotSec } of planned.steps) {
           const base = {
             modelId: result.model.modelId,
@@ -121,17 +124,20 @@ export async function predictRound(deps: PredictRoundDeps, request: PredictRound
             performedAt,
             scheduledAt: slotSec,
           };
-          if (result.status !== 'SUCCESS') {
-            rows.push({ ...base, status: result.status, reason: result.error ?? null });
+          if (result.status !== 'SUCCESS' || !answer?.ok) {
+            const reason = answer && !answer.ok ? answer.reason : (result.error ?? null);
+            rows.push({ ...base, status: answer ? 'FAILED' : result.status, reason });
             continue;
           }
-          const value = shape.pick(result.value, step);
+          const value = shape.pick(answer.value, step);
           const check = game.validateOutput(value, { asset: planned.asset, horizon: planned.horizon, step });
-          rows.push(
-            check.ok
-              ? { ...base, status: 'SUCCESS', distributions: value }
-              : { ...base, status: 'FAILED', reason: check.reason },
-          );
+          if (!check.ok) {
+            rows.push({ ...base, status: 'FAILED', reason: check.reason });
+            continue;
+          }
+          // The model's own text when the stored value is its whole answer: no second serialisation.
+          const text = value === answer.value ? answer.json : undefined;
+          rows.push({ ...base, status: 'SUCCESS', distributions: value, ...(text ? { distributionsJson: text } : {}) });
         }
       }
       for (const model of unfed) {

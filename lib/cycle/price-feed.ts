@@ -32,8 +32,18 @@ export interface FeedSummary {
   /** Deployments already up to date: nothing new to send. */
   upToDate: number;
   /** Deployments whose tick did not succeed; they are not asked to predict until one does. */
+  failedCount: number;
+  /** The first few of them, errors shortened: a summary is an activity result, kept in workflow history. */
   failed: Array<{ modelId: string; status: string; error: string }>;
 }
+
+/**
+ * How much of the failures a summary lists. Listing them all made a 1,000-model tick's result 330 KB
+ * with ordinary Python error messages (over Temporal's 256 KB warning), and a model's own message can
+ * be any length (over the 2 MB limit: the tick would then fail on every retry).
+ */
+const LISTED_FAILURES = 10;
+const LISTED_ERROR_CHARS = 300;
 
 /**
  * Keeps every connected model deployment's price store current. It remembers, per deployment and
@@ -64,7 +74,7 @@ export class PriceFeed {
     const { client, db, game } = this.options;
     const shard = request.shard ?? wholeFleet;
     const models = client.models().filter((model) => inShard(model.modelId, shard));
-    const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failed: [] };
+    const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
 
     // Deployments that are equally far behind get one identical payload.
     const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();
@@ -113,11 +123,14 @@ export class PriceFeed {
       });
       for (const result of results) {
         if (result.status !== 'SUCCESS') {
-          summary.failed.push({
-            modelId: result.model.modelId,
-            status: result.status,
-            error: result.error ?? result.status,
-          });
+          summary.failedCount++;
+          if (summary.failed.length < LISTED_FAILURES) {
+            summary.failed.push({
+              modelId: result.model.modelId,
+              status: result.status,
+              error: (result.error ?? result.status).slice(0, LISTED_ERROR_CHARS),
+            });
+          }
           continue;
         }
         const marks = new Map(group.marks ?? []);
@@ -139,10 +152,10 @@ export class PriceFeed {
         Date.now() / 1000,
       );
     }
-    if (summary.failed.length > 0) {
+    if (summary.failedCount > 0) {
       this.log.warn(
-        { failed: summary.failed.slice(0, 10), count: summary.failed.length },
-        `${summary.failed.length} model(s) did not take their price tick; they are not asked to predict until they do`,
+        { failed: summary.failed, count: summary.failedCount },
+        `${summary.failedCount} model(s) did not take their price tick; they are not asked to predict until they do`,
       );
     }
     return summary;
