@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import * as backfill from './commands/backfill.js';
 import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
 import * as orchestrator from './commands/orchestrator.js';
@@ -20,6 +21,7 @@ const commands: Array<{ register: (program: Command) => void }> = [
   schedules,
   scorePrediction,
   gateway,
+  backfill,
 ];
 
 for (const command of commands) command.register(program);

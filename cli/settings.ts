@@ -2,11 +2,12 @@ import type { Settings } from '../lib/config/index.js';
 import type { ScheduleSettings } from '../lib/temporal/index.js';
 
 /** The schedules as the settings ask for them. */
-export function scheduleSettings(settings: Settings, withScoring = false): ScheduleSettings {
+export function scheduleSettings(settings: Settings): ScheduleSettings {
   return {
     predictEverySeconds: settings.PREDICT_EVERY_SECONDS,
     predictTimeoutMs: settings.PREDICT_TIMEOUT_SECONDS * 1000,
     modelShards: settings.MODEL_SHARDS,
-    ...(withScoring ? { scoreEverySeconds: settings.SCORE_EVERY_SECONDS } : {}),
+    scoreEverySeconds: settings.SCORE_EVERY_SECONDS,
+    game: settings.GAME,
   };
 }

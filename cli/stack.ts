@@ -126,7 +126,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stops.push(() => workers.stop());
     const client = await connectClient(temporalOptions(settings));
     stops.push(() => client.connection.close());
-    await ensureSchedules(client, scheduleSettings(settings, false), logger);
+    await ensureSchedules(client, scheduleSettings(settings), logger);
 
     // The report gateway, read-only, on its own pool.
     const health = temporalHealthCheck(temporalOptions(settings));

@@ -15,7 +15,13 @@ describe('ensureSchedules', () => {
 
   it('creates the predict-cycle and score-pass schedules, then updates them in place on the next start', async () => {
     const logger = createLogger('test');
-    const settings = { predictEverySeconds: 60, predictTimeoutMs: 30_000, modelShards: 2, scoreEverySeconds: 300 };
+    const settings = {
+      predictEverySeconds: 60,
+      predictTimeoutMs: 30_000,
+      modelShards: 2,
+      scoreEverySeconds: 300,
+      game: 'condor-demo',
+    };
     await ensureSchedules(env.client, settings, logger);
     const predict = await env.client.schedule.getHandle(scheduleIds.predictCycle).describe();
     expect(predict.spec.intervals?.[0]?.every).toBe(60_000);
@@ -27,6 +33,7 @@ describe('ensureSchedules', () => {
     ]);
     const score = await env.client.schedule.getHandle(scheduleIds.scorePass).describe();
     expect(score.policies.overlap).toBe('SKIP');
+    expect(score.action.type === 'startWorkflow' && score.action.args).toEqual([{ game: 'condor-demo' }]);
 
     await ensureSchedules(env.client, { ...settings, predictEverySeconds: 30 }, logger);
     const updated = await env.client.schedule.getHandle(scheduleIds.predictCycle).describe();

@@ -8,6 +8,7 @@ import { createCoordinatorWorker } from './coordinator.js';
 import { createModelCallsWorker } from './model-calls.js';
 import { createPostgresWorker } from './postgres.js';
 import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
+import { createScoringWorker } from './scoring.js';
 
 export const allQueues: TaskQueueName[] = Object.values(taskQueues);
 
@@ -74,7 +75,7 @@ export async function runWorkers(
           workers.push(await createModelCallsWorker({ ...base, client, db: db!, game: gameOf(settings), logger }));
           break;
         case taskQueues.scoring:
-          logger.warn('the scoring queue has no worker yet');
+          workers.push(await createScoringWorker({ ...base, db: db!, logger }));
           break;
       }
     }

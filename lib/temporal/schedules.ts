@@ -8,6 +8,8 @@ export interface ScheduleSettings {
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
   scoreEverySeconds?: number;
+  /** The game the score passes score (lib/game id). */
+  game?: string;
 }
 
 export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pass' } as const;
@@ -51,7 +53,7 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         workflowType: 'scorePass',
         workflowId: scheduleIds.scorePass,
         taskQueue: taskQueues.coordinator,
-        args: [{}],
+        args: [settings.game ? { game: settings.game } : {}],
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
