@@ -1,5 +1,8 @@
 // The score pass end to end on a real Temporal dev server and a real PostgreSQL: predictions and prices
 // written straight into a fresh database, the coordinator, postgres and scoring workers in this process.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
@@ -23,8 +26,9 @@ import { createScoringWorker } from '../workers/scoring.js';
 import type { ScorePassResult } from '../workflows/index.js';
 import { closeTo, DAY, insertModels, insertScored, storedScores } from './leaderboard-support.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { recordHistory } from './support/histories.js';
+import { historiesDirectory, recordHistory } from './support/histories.js';
 import { createTemporalTestEnv } from './support/temporal.js';
+import { temporalCli } from './support/tools.js';
 
 // The newest stored price: a whole minute an hour ago, so that the retention each refresh applies
 // (measured from the real clock) keeps everything and the synthetic source has later prices too.
@@ -89,6 +93,17 @@ const scoreRow = z.object({
   scoredAt: z.number().nullable(),
 });
 
+/** With RECORD_HISTORIES=1, saves one run (not the latest) of a workflow for test/replay.test.ts. */
+function recordRun(address: string, workflowId: string, runId: string, name: string): void {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const json = execFileSync(
+    temporalCli(),
+    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', address, '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  writeFileSync(resolve(historiesDirectory, `${name}.json`), json);
+}
+
 describe('scorePass', () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
@@ -144,12 +159,16 @@ describe('scorePass', () => {
     await env?.teardown();
   });
 
-  const runPass = (workflowId: string, args: Record<string, unknown>) =>
-    env.client.workflow.execute('scorePass', {
+  const firstRuns = new Map<string, string>();
+  const runPass = async (workflowId: string, args: Record<string, unknown>) => {
+    const handle = await env.client.workflow.start('scorePass', {
       taskQueue: taskQueues.coordinator,
       workflowId,
       args: [args],
-    }) as Promise<ScorePassResult>;
+    });
+    firstRuns.set(workflowId, handle.firstExecutionRunId);
+    return (await handle.result()) as ScorePassResult;
+  };
 
   const storedRows = () =>
     db.pool.any(sql.type(scoreRow)`
@@ -163,7 +182,7 @@ describe('scorePass', () => {
 
   it('scores exactly the covered predictions in batches, continuing as new, then refreshes the leaderboard', async () => {
     const asOf = new Date(T0 * 1000).toISOString();
-    const result = await runPass('score-pass-first', { asOf, batchSize: 7, parallelBatches: 2, maxBatchesPerRun: 4 });
+    const result = await runPass('score-pass', { asOf, batchSize: 7, parallelBatches: 2, maxBatchesPerRun: 4 });
 
     const rows = await storedRows();
     const covered = rows.filter((row) => row.resolvableAt <= T0);
@@ -193,7 +212,7 @@ describe('scorePass', () => {
     expect(result.batches).toBe(Math.ceil(covered.length / 7));
     expect(result.runs).toBeGreaterThan(3);
 
-    const description = await env.client.workflow.getHandle('score-pass-first').describe();
+    const description = await env.client.workflow.getHandle('score-pass').describe();
     expect(description.typedSearchAttributes.get({ name: 'PredictionsScored', type: 'INT' })).toBe(covered.length);
     expect(description.typedSearchAttributes.get({ name: 'CycleTime', type: 'DATETIME' })).toEqual(new Date(asOf));
 
@@ -216,11 +235,14 @@ describe('scorePass', () => {
       expect(closeTo(entry.anchor, reference[index]!.anchor)).toBe(true);
     }
     expect(entries[0]!.modelId).toBe('narrow');
-    const child = await env.client.workflow.getHandle('score-pass-first/leaderboard').describe();
+    const child = await env.client.workflow.getHandle('score-pass/leaderboard').describe();
     expect(child.status.name).toBe('COMPLETED');
 
-    recordHistory(env.address, 'score-pass-first', 'score-pass');
-    recordHistory(env.address, 'score-pass-first/leaderboard', 'leaderboard-refresh');
+    recordHistory(env.address, 'score-pass', 'score-pass');
+    // The file name is the workflow id the replay uses (the child's id derives from it). The first run
+    // too: it ends in continue-as-new rather than in the child.
+    recordRun(env.address, 'score-pass', firstRuns.get('score-pass')!, 'score-pass-continued');
+    recordHistory(env.address, 'score-pass/leaderboard', 'leaderboard-refresh');
   });
 
   it('scores nothing twice: a second pass finds nothing new and leaves every score as it was', async () => {
