@@ -28,7 +28,11 @@ function installRuntime(): void {
   };
   try {
     Runtime.install({
-      logger: new DefaultLogger('WARN', (entry) => sdk[levels[entry.level]]({ ...entry.meta }, entry.message)),
+      logger: new DefaultLogger('WARN', (entry) => {
+        // A worker serving only workflows (or only activities) is how the queues are split, not a problem.
+        const level = /^No (activities|workflows) registered/.test(entry.message) ? 'debug' : levels[entry.level];
+        sdk[level]({ ...entry.meta }, entry.message);
+      }),
     });
   } catch {
     // Someone (a test harness) installed it first: theirs stands.
