@@ -74,6 +74,7 @@ describe('coordinator start (npm start)', () => {
           GATEWAY_PORT: String(ports.gateway),
           MARKET_DATA: 'synthetic:5',
           PREDICT_EVERY_SECONDS: '10',
+          SCORE_EVERY_SECONDS: '10',
           LOG_LEVEL: 'warn',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +94,7 @@ describe('coordinator start (npm start)', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('prints its URLs, stores predictions from the example models, and shows its runs in Temporal', async () => {
+  it('prints its URLs, stores predictions, ranks the models on the gateway, and shows its runs in Temporal', async () => {
     await waitFor('the start banner', 240_000, async () =>
       output.includes('The coordinator is running') ? true : undefined,
     );
@@ -125,7 +126,16 @@ describe('coordinator start (npm start)', () => {
       model_id: string;
     }>;
     expect(models.map((m) => m.model_id).sort()).toEqual(['benchmark', 'mixture']);
-  });
+
+    // Scored once the 2-minute forecasts resolve, then ranked by the score pass's leaderboard refresh.
+    const leaderboard = await waitFor('a ranked leaderboard with both models', 420_000, async () => {
+      const response = await fetch(`http://127.0.0.1:${ports.gateway}/reports/leaderboard`);
+      const rows = (await response.json()) as Array<{ model_id: string; rank: number; score_recent: number | null }>;
+      return rows.length === 2 && rows.every((row) => row.score_recent !== null) ? rows : undefined;
+    });
+    expect(leaderboard.map((row) => row.rank)).toEqual([1, 2]);
+    expect(leaderboard.map((row) => row.model_id).sort()).toEqual(['benchmark', 'mixture']);
+  }, 720_000);
 
   it('stops everything it started on SIGINT: model processes, the Temporal server, its ports', async () => {
     const before = processesMatching(join(work, 'submissions'));
