@@ -164,7 +164,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   const to = instantOf(input?.to, 'to');
   let slices: BackfillSlice[];
   try {
-    slices = backfillSlices(from, to, positiveInteger(input.sliceSeconds, 86_400, 'sliceSeconds'), 1_000);
+    slices = backfillSlices(from, to, positiveInteger(input.sliceSeconds, 86_400, 'sliceSeconds'), 500);
   } catch (error) {
     throw badInput((error as Error).message);
   }
