@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '../lib/db/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { repoRoot } from './support/tools.js';
 
@@ -30,14 +31,15 @@ afterAll(async () => {
 
 describe('coordinator migrate', () => {
   it('prints what it applied, then that the database is up to date', async () => {
+    const count = (await readMigrations()).length;
     const first = await migrateCli(['--database-url', db.url]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^applied 001_models_prices_predictions$/m);
-    expect(first.stdout).toMatch(/applied 3 migration\(s\), 0 were already in place/);
+    expect(first.stdout).toContain(`applied ${count} migration(s), 0 were already in place`);
     // DATABASE_URL is read when no flag is given.
     const second = await migrateCli([], { DATABASE_URL: db.url });
     expect(second.code).toBe(0);
-    expect(second.stdout.trim()).toBe(`${db.url} is up to date (3 migrations)`);
+    expect(second.stdout.trim()).toBe(`${db.url} is up to date (${count} migrations)`);
   });
 
   it('fails with exit code 1 and a readable reason when it cannot connect', async () => {

@@ -1,32 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { buildGateway } from '../../gateway/app.js';
 import { temporalHealthCheck } from '../../gateway/temporal-check.js';
 import { defaultDatabaseUrl } from '../../lib/db/index.js';
 import { createLogger } from '../../lib/log/index.js';
 import type { TemporalOptions } from '../../lib/temporal/index.js';
+import { integer, redact } from '../options.js';
 
 const log = createLogger('gateway');
-
-const integer =
-  (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}`);
-    }
-    return parsed;
-  };
-
-/** Hides the password when a URL is printed. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
 
 interface CliOptions {
   port: number;

@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
 import { databaseName, defaultDatabaseUrl, ensureDatabase, migrate } from '../../lib/db/index.js';
 import { createLogger } from '../../lib/log/index.js';
-
-/** Hides the password when a URL is printed. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+import { redact } from '../options.js';
 
 export function register(program: Command): void {
   program

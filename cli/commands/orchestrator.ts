@@ -2,18 +2,9 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../../lib/log/index.js';
 import { buildEnvironment, Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator/index.js';
+import { integer } from '../options.js';
 
 const log = createLogger('orchestrator');
-
-const integer =
-  (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}`);
-    }
-    return parsed;
-  };
 
 /** A limit in the given unit, or `none` to lift it. */
 const limit =
