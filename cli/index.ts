@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as backfill from './commands/backfill.js';
 import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
+import * as models from './commands/models.js';
 import * as orchestrator from './commands/orchestrator.js';
 import * as schedules from './commands/schedules.js';
 import * as scorePrediction from './commands/score-prediction.js';
@@ -19,6 +20,7 @@ const commands: Array<{ register: (program: Command) => void }> = [
   migrate,
   worker,
   schedules,
+  models,
   scorePrediction,
   gateway,
   backfill,
