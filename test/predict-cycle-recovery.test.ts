@@ -33,6 +33,7 @@ describe('predictCycle under failures', () => {
   let inProcess: Worker[] = [];
   let running: Promise<void>[] = [];
   const children = new Set<ChildProcess>();
+  const childOutput = '';
   const cycleAt = Math.floor(Date.now() / 60_000) * 60 - 120;
 
   beforeAll(async () => {
@@ -100,7 +101,7 @@ describe('predictCycle under failures', () => {
       if (pending.some((a) => a.activityType?.name === activityType && Number(a.state) === 2 /* STARTED */)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`activity ${activityType} of ${workflowId} never started`);
+    throw new Error(`activity ${activityType} of ${workflowId} never started; worker output:\n${childOutput}`);
   }
 
   const rowsOf = (pool: DatabasePool, slot: number) =>
@@ -111,6 +112,20 @@ describe('predictCycle under failures', () => {
 
   it('completes with no duplicate and no missing row when the model-calls worker is killed mid-fan-out', async () => {
     const first = startModelCallsProcess();
+    // Warm-up cycles on earlier slots until the new worker has set up both models (and fed them their
+    // history): otherwise the fan-out below could find no model ready and end before it can be killed.
+    for (let attempt = 1; ; attempt++) {
+      const warmUp = (await env.client.workflow.execute('predictCycle', {
+        taskQueue: taskQueues.coordinator,
+        workflowId: `warm-up-${attempt}`,
+        args: [
+          { scheduledAt: new Date((cycleAt - 60 * attempt) * 1000).toISOString(), periodSec: 60, timeoutMs: 30_000 },
+        ],
+      })) as PredictCycleResult;
+      if (warmUp.byStatus.SUCCESS === 2) break;
+      if (attempt === 30) throw new Error(`the worker never got both models ready; worker output:\n${childOutput}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     const handle = await env.client.workflow.start('predictCycle', {
       taskQueue: taskQueues.coordinator,
       workflowId: 'killed-worker-cycle',
