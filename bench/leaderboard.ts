@@ -172,7 +172,7 @@ export default async function leaderboard(args: string[]): Promise<Record<string
     const refreshSeconds: number[] = [];
     const refreshCpu: number[] = [];
     const writeSeconds: number[] = [];
-    const plainSeconds: number[] = [];
+    let lastScores: Array<{ predictionId: number; value: number; success: boolean; scorer: string }> = [];
     const written: number[] = [];
     let last = { models: 0, groups: 0, settled: 0 };
     for (let pass = passes; pass >= 1; pass--) {
@@ -187,23 +187,11 @@ export default async function leaderboard(args: string[]): Promise<Record<string
         success: true,
         scorer: 'bench',
       }));
-      // What the running-total triggers add to a pass's write: the same write without them, undone (twice,
-      // the first only warming the pages up, so neither timed write pays for reading them).
-      const undo = async () => {
-        await pool.query(sql.unsafe`DELETE FROM scores WHERE prediction_id = ANY(${sql.array(due, 'int8')})`);
-        await pool.query(sql.unsafe`UPDATE predictions SET scored_at = NULL WHERE id = ANY(${sql.array(due, 'int8')})`);
-      };
-      await pool.query(sql.unsafe`ALTER TABLE scores DISABLE TRIGGER score_running_totals_insert`);
-      await recordScores(pool, scores);
-      await undo();
-      const [, plain] = await timed(`pass at -${(pass - 1) * 5} min: ${due.length} scores without the triggers`, () =>
+      const [, write] = await timed(`pass at -${(pass - 1) * 5} min: ${due.length} new scores written`, () =>
         recordScores(pool, scores),
       );
-      await undo();
-      await pool.query(sql.unsafe`ALTER TABLE scores ENABLE TRIGGER score_running_totals_insert`);
-      const [, write] = await timed('  the same scores written as a pass does', () => recordScores(pool, scores));
-      plainSeconds.push(plain);
       writeSeconds.push(write);
+      lastScores = scores;
       written.push(due.length);
       const [measured, seconds] = await timed('  leaderboard refresh', () =>
         pool.transaction(async (tx) => {
@@ -221,6 +209,31 @@ export default async function leaderboard(args: string[]): Promise<Record<string
       refreshSeconds.push(seconds);
       if (measured.cpu !== null) refreshCpu.push(measured.cpu);
       last = measured.result;
+    }
+
+    // What the running-total triggers add to a pass's write: the last pass's write again without them,
+    // then with them, each after undoing it (a first write without them only warms the pages up).
+    const due = lastScores.map((score) => score.predictionId);
+    const undo = async () => {
+      await pool.query(sql.unsafe`DELETE FROM scores WHERE prediction_id = ANY(${sql.array(due, 'int8')})`);
+      await pool.query(sql.unsafe`UPDATE predictions SET scored_at = NULL WHERE id = ANY(${sql.array(due, 'int8')})`);
+    };
+    const plainSeconds: number[] = [];
+    const triggeredSeconds: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await undo();
+      await pool.query(sql.unsafe`ALTER TABLE scores DISABLE TRIGGER score_running_totals_insert`);
+      try {
+        await recordScores(pool, lastScores);
+        await undo();
+        plainSeconds.push(
+          (await timed(`${due.length} scores without the triggers`, () => recordScores(pool, lastScores)))[1],
+        );
+        await undo();
+      } finally {
+        await pool.query(sql.unsafe`ALTER TABLE scores ENABLE TRIGGER score_running_totals_insert`);
+      }
+      triggeredSeconds.push((await timed('  the same with them', () => recordScores(pool, lastScores)))[1]);
     }
 
     // What a pass does after the refresh: retention, here with nothing old enough to delete.
@@ -265,6 +278,7 @@ export default async function leaderboard(args: string[]): Promise<Record<string
       first_settle_s: Number(settleSeconds.toFixed(2)),
       new_scores_per_pass: median(written),
       record_scores_s: Number(median(writeSeconds).toFixed(3)),
+      record_scores_with_triggers_s: Number(median(triggeredSeconds).toFixed(3)),
       record_scores_without_triggers_s: Number(median(plainSeconds).toFixed(3)),
       [`leaderboard_refresh_s_${models}`]: Number(refresh.toFixed(3)),
       leaderboard_refresh_runs_s: refreshSeconds.map((s) => Number(s.toFixed(3))),
