@@ -5,24 +5,13 @@ import { compileDensity, crpsGrid, crpsIntegral, scoreCrps, scoreLikelihood } fr
 import { runReference } from '../lib/game/condor/python/reference.js';
 import type { ScorablePrediction } from '../lib/game/definition.js';
 import { PriceSeries, type TickData } from '../lib/game/prices.js';
+import { mulberry32 as randomSource } from './support/mulberry32.js';
 import { toolsPython } from './support/tools.js';
 
 interface PythonScore {
   success: boolean;
   score: number | null;
   reason: string | null;
-}
-
-/** Mulberry32: a small seeded generator, so the generated history is the same on every run. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const random = randomSource(42);

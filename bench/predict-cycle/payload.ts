@@ -1,16 +1,5 @@
 import { pythonJsonDumps } from '../../lib/model-runner/python-json.js';
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so every run stores the same bytes. */
-function uniforms(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { mulberry32 as uniforms } from '../../test/support/mulberry32.js';
 
 const sixDigits = (value: number) => Number(value.toPrecision(6));
 

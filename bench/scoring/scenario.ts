@@ -2,6 +2,7 @@
 // predictions of 288 five-minute steps shaped like the benchmark tracker's answers, parsed from JSON
 // as they would come out of the database (separate objects per density).
 import type { TickData } from '../../lib/game/prices.js';
+import { mulberry32 as randomSource } from '../../test/support/mulberry32.js';
 
 export interface BenchPrediction {
   asset: string;
@@ -24,17 +25,6 @@ export interface Scenario {
 const START = 1_750_000_000;
 const HORIZON = 86_400;
 const STEP = 300;
-
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function buildScenario(count: number, seed = 1): Scenario {
   const random = randomSource(seed);

@@ -3,6 +3,7 @@
 // status on the Condor schedule with their scores, a snapshot per model per pass, and leaderboards.
 // Deterministic (seeded), and it returns what it wrote so tests can compute expected answers.
 import { type CommonQueryMethods, sql } from 'slonik';
+import { mulberry32 as random } from './mulberry32.js';
 
 export interface SeedOptions {
   /** Unix seconds of the newest leaderboard pass (default: the last whole hour before now). */
@@ -111,18 +112,6 @@ export function isoMicros(us: number): string {
 /** A time as the gateway prints it: `2025-06-15T12:00:00.123456+00:00`. */
 export function apiTime(us: number): string {
   return isoMicros(us).replace('Z', '+00:00');
-}
-
-/** A small deterministic generator (mulberry32), so every run seeds the same values. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
