@@ -2,6 +2,7 @@
 // (no gRPC library, no decoding, no deadlines or retries), one session per endpoint.
 import { once } from 'node:events';
 import http2 from 'node:http2';
+import { frame } from '../../lib/model-runner/grpc-channel.js';
 import { callMethod } from '../../lib/model-runner/proto.js';
 
 function unary(session: http2.ClientHttp2Session, framed: Buffer): Promise<number> {
@@ -28,9 +29,7 @@ export async function http2FloorRounds(
   request: Buffer,
   rounds: number,
 ): Promise<{ wallMs: number[]; cpuMs: number[] }> {
-  const framed = Buffer.alloc(request.length + 5);
-  framed.writeUInt32BE(request.length, 1);
-  request.copy(framed, 5);
+  const framed = frame(request);
   const sessions = ports.map((port) => http2.connect(`http://127.0.0.1:${port}`));
   try {
     await Promise.all(sessions.map((session) => once(session, 'connect')));

@@ -2,17 +2,9 @@
 // calls to it one at a time, and the result rules of PROTOCOL.md §3.
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type ChannelOptions,
-  Client,
-  type ClientUnaryCall,
-  credentials,
-  status as GrpcStatus,
-  Metadata,
-  type ServiceError,
-} from '@grpc/grpc-js';
 import type { Logger } from '../log/index.js';
 import { CallPolicy, type CallPolicyLimits } from './call-policy.js';
+import { GrpcChannel, GrpcError, GrpcStatus } from './grpc-channel.js';
 import {
   type CallResponse,
   callMethod,
@@ -55,17 +47,15 @@ interface Outcome {
   after?: () => Promise<void>;
 }
 
-const passThrough = (bytes: Buffer): Buffer => bytes;
 const HEALTH_REQUEST = healthCheckMethod.requestSerialize({ service: '' });
 
 export class ModelConnection {
   state: ConnectionState = 'connecting';
   readonly policy: CallPolicy;
-  private client: Client | null = null;
+  private channel: GrpcChannel | null = null;
   private queueTail: Promise<void> = Promise.resolve();
   /** Calls waiting or running; a new call waits (with a deadline timer) only when this is > 0. */
   private queued = 0;
-  private readonly inFlight = new Set<ClientUnaryCall>();
   private readonly stop = new AbortController();
 
   constructor(
@@ -92,7 +82,7 @@ export class ModelConnection {
     for (let attempt = 1; attempt <= connectAttempts; attempt++) {
       if (this.state !== 'connecting') return;
       try {
-        this.client ??= this.newClient();
+        this.channel ??= this.newChannel();
         await this.waitForChannel(channelReadyTimeoutMs);
         const response = await this.untilNotBusy<SetupResponse>(
           setupMethod.path,
@@ -149,7 +139,7 @@ export class ModelConnection {
     if (this.state !== 'ready') return;
     this.log.warn({ model: this.info.modelId, reason }, `model ${this.info.modelId} is being reconnected: ${reason}`);
     this.state = 'connecting';
-    this.dropClient();
+    this.dropChannel();
     this.policy.reset();
     void this.connect();
   }
@@ -315,7 +305,7 @@ export class ModelConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.stop.abort();
-    this.dropClient();
+    this.dropChannel();
   }
 
   private result(status: CallStatus, value: unknown, execTimeUs: number, error?: string): CallResult {
@@ -324,80 +314,48 @@ export class ModelConnection {
     return result;
   }
 
-  private newClient(): Client {
-    const max = this.settings.maxMessageBytes;
-    const options: ChannelOptions = {
-      'grpc.max_send_message_length': max,
-      'grpc.max_receive_message_length': max,
-      // A reconnect must open a new TCP connection, not reuse the shared subchannel of the old one.
-      'grpc.use_local_subchannel_pool': 1,
+  private newChannel(): GrpcChannel {
+    return new GrpcChannel(this.info.ip, this.info.port, {
+      maxMessageBytes: this.settings.maxMessageBytes,
       // Model processes come up after discovery announces them: retry the connection quickly.
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      'grpc.keepalive_time_ms': 300_000,
-      'grpc.keepalive_timeout_ms': 20_000,
-      // Channelz bookkeeping costs time on every call and nothing here reads it.
-      'grpc.enable_channelz': 0,
-    };
-    return new Client(this.target, credentials.createInsecure(), options);
-  }
-
-  private dropClient(): void {
-    for (const call of this.inFlight) call.cancel();
-    this.inFlight.clear();
-    this.client?.close();
-    this.client = null;
-  }
-
-  private waitForChannel(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.client) return reject(new Error('the channel is closed'));
-      this.client.waitForReady(Date.now() + timeoutMs, (error) => {
-        if (error) reject(new Error(`channel not ready within ${formatMs(timeoutMs)}: ${error.message}`));
-        else resolve();
-      });
+      initialReconnectBackoffMs: 100,
+      maxReconnectBackoffMs: 1000,
     });
   }
 
-  private unary<T>(
+  /** Calls in flight end as CANCELLED; a later connect opens a new TCP connection. */
+  private dropChannel(): void {
+    this.channel?.close();
+    this.channel = null;
+  }
+
+  private async waitForChannel(timeoutMs: number): Promise<void> {
+    if (!this.channel) throw new Error('the channel is closed');
+    try {
+      await this.channel.waitForReady(Date.now() + timeoutMs);
+    } catch (error) {
+      throw new Error(`channel not ready within ${formatMs(timeoutMs)}: ${describeError(error)}`);
+    }
+  }
+
+  private async unary<T>(
     path: string,
     request: Buffer,
     deserialize: (bytes: Buffer) => T,
     deadline: number,
     waitForReady: boolean,
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      if (!this.client) return reject(new Error('the channel is closed'));
-      const metadata = new Metadata({ waitForReady });
-      const call = this.client.makeUnaryRequest(
-        path,
-        passThrough,
-        deserialize,
-        request,
-        metadata,
-        { deadline },
-        (error, value) => {
-          this.inFlight.delete(call);
-          if (error) reject(error);
-          else resolve(value as T);
-        },
-      );
-      this.inFlight.add(call);
-    });
+    if (!this.channel) throw new Error('the channel is closed');
+    return deserialize(await this.channel.unary(path, request, { deadline, waitForReady }));
   }
 }
 
 /** model-runner's answer while it runs another request: RESOURCE_EXHAUSTED "Server busy". */
 function isBusy(error: unknown): boolean {
-  const serviceError = error as Partial<ServiceError>;
-  return serviceError?.code === GrpcStatus.RESOURCE_EXHAUSTED && /busy/i.test(serviceError.details ?? '');
+  return error instanceof GrpcError && error.code === GrpcStatus.RESOURCE_EXHAUSTED && /busy/i.test(error.details);
 }
 
 export function describeError(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && typeof (error as ServiceError).code === 'number') {
-    const serviceError = error as ServiceError;
-    return `${GrpcStatus[serviceError.code] ?? serviceError.code}: ${serviceError.details || serviceError.message}`;
-  }
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -1,0 +1,220 @@
+// The lean gRPC channel against a bare node:http2 server that answers exactly as each test scripts
+// it, including the ways a server can get the gRPC framing wrong. (Interoperability with real gRPC
+// servers, grpc-js and Python's model-runner, is covered by test/model-runner*.test.ts.)
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { frame, GrpcChannel, GrpcError, GrpcStatus, unframe } from './grpc-channel.js';
+
+type Handler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, body: Buffer) => void;
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function startServer(handler: Handler, port = 0): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  server.on('stream', (stream, headers) => {
+    // A stream a test resets or the client cancels emits an error here; that is the point of those tests.
+    stream.on('error', () => {});
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => handler(stream, headers, Buffer.concat(chunks)));
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const close = async () => {
+    for (const session of sessions) session.destroy();
+    await new Promise<void>((done) => server.close(() => done()));
+  };
+  cleanup.push(close);
+  return { port: (server.address() as AddressInfo).port, close };
+}
+
+/** A well-formed gRPC answer: the message framed, then grpc-status 0 in the trailers. */
+function answer(stream: http2.ServerHttp2Stream, message: Buffer): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frame(message));
+}
+
+function channelTo(port: number, maxMessageBytes = 1024 * 1024): GrpcChannel {
+  const channel = new GrpcChannel('127.0.0.1', port, {
+    maxMessageBytes,
+    initialReconnectBackoffMs: 20,
+    maxReconnectBackoffMs: 50,
+  });
+  cleanup.push(() => channel.close());
+  return channel;
+}
+
+const soon = () => Date.now() + 2_000;
+const call = (channel: GrpcChannel, request = Buffer.from('ping'), deadline = soon(), waitForReady = true) =>
+  channel.unary('/pkg.Service/Method', request, { deadline, waitForReady });
+
+async function failure(promise: Promise<unknown>): Promise<GrpcError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('the call succeeded');
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(GrpcError);
+  return error as GrpcError;
+}
+
+describe('GrpcChannel', () => {
+  it('sends a framed request with the gRPC headers and returns the unframed answer', async () => {
+    let seen: { headers: http2.IncomingHttpHeaders; body: Buffer } | undefined;
+    const { port } = await startServer((stream, headers, body) => {
+      seen = { headers, body };
+      answer(stream, Buffer.from(`echo:${unframe(body).toString()}`));
+    });
+    const channel = channelTo(port);
+    expect((await call(channel, Buffer.from('hello'))).toString()).toBe('echo:hello');
+    expect(seen?.headers).toMatchObject({
+      ':method': 'POST',
+      ':path': '/pkg.Service/Method',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    expect(seen?.headers['grpc-timeout']).toMatch(/^\d{1,8}m$/);
+    expect([...(seen?.body.subarray(0, 5) ?? [])]).toEqual([0, 0, 0, 0, 5]);
+    // Many calls share one connection and may run at once.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => call(channel, Buffer.from(String(i)))));
+    expect(answers.map((bytes) => bytes.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `echo:${i}`));
+  });
+
+  it('answers that arrive in several DATA frames are put back together', async () => {
+    const big = Buffer.alloc(300_000, 7);
+    const { port } = await startServer((stream) => answer(stream, big));
+    expect((await call(channelTo(port))).equals(big)).toBe(true);
+  });
+
+  it('turns grpc-status and its percent-encoded message into a GrpcError, from trailers or headers alone', async () => {
+    const { port } = await startServer((stream, headers) => {
+      if (headers[':path'] === '/trailers') {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '8', 'grpc-message': 'Server%20busy' }));
+        stream.end();
+      } else {
+        // Trailers-Only: the status rides on the only HEADERS frame.
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'caf%C3%A9' },
+          { endStream: true },
+        );
+      }
+    });
+    const channel = channelTo(port);
+    const busy = await failure(channel.unary('/trailers', Buffer.from('x'), { deadline: soon(), waitForReady: true }));
+    expect(busy).toMatchObject({ code: GrpcStatus.RESOURCE_EXHAUSTED, details: 'Server busy' });
+    expect(busy.message).toBe('RESOURCE_EXHAUSTED: Server busy');
+    const only = await failure(channel.unary('/headers', Buffer.from('x'), { deadline: soon(), waitForReady: true }));
+    expect(only).toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION, details: 'café' });
+  });
+
+  it('maps an HTTP error without grpc-status as the gRPC spec says', async () => {
+    const { port } = await startServer((stream) => stream.respond({ ':status': 404 }, { endStream: true }));
+    expect(await failure(call(channelTo(port)))).toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
+  });
+
+  it('refuses malformed answers: compressed, a frame length that disagrees, no message at all', async () => {
+    const { port } = await startServer((stream, headers) => {
+      const message = frame(Buffer.from('abc'));
+      if (headers[':path'] === '/compressed') message[0] = 1;
+      if (headers[':path'] === '/short') message.writeUInt32BE(10, 1);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(headers[':path'] === '/empty' ? Buffer.alloc(0) : message);
+    });
+    const channel = channelTo(port);
+    for (const [path, reason] of [
+      ['/compressed', /compressed/],
+      ['/short', /says 10 bytes but 3 arrived/],
+      ['/empty', /no message/],
+    ] as const) {
+      const error = await failure(channel.unary(path, Buffer.from('x'), { deadline: soon(), waitForReady: true }));
+      expect(error.code).toBe(GrpcStatus.INTERNAL);
+      expect(error.details).toMatch(reason);
+    }
+  });
+
+  it('ends a call at its deadline with DEADLINE_EXCEEDED and cancels the stream on the server', async () => {
+    let cancelled: Promise<unknown> | undefined;
+    const { port } = await startServer((stream) => {
+      cancelled = once(stream, 'close');
+    });
+    const started = Date.now();
+    const error = await failure(call(channelTo(port), Buffer.from('x'), Date.now() + 150));
+    expect(error.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    await cancelled;
+  });
+
+  it('refuses answers and requests larger than the limit with RESOURCE_EXHAUSTED', async () => {
+    const { port } = await startServer((stream) => answer(stream, Buffer.alloc(10_000)));
+    const channel = channelTo(port, 4_096);
+    expect((await failure(call(channel))).details).toMatch(/answer is larger than the limit \(4096 bytes\)/);
+    const tooBig = await failure(call(channel, Buffer.alloc(5_000)));
+    expect(tooBig).toMatchObject({ code: GrpcStatus.RESOURCE_EXHAUSTED });
+    expect(tooBig.details).toMatch(/request \(5000 bytes\)/);
+  });
+
+  it('reports a stream the server resets as UNAVAILABLE', async () => {
+    const { port } = await startServer((stream) => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    expect(await failure(call(channelTo(port)))).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
+  });
+
+  it('waits for a server that is not up yet when asked to, and fails at once when not', async () => {
+    const probe = await startServer(() => {});
+    const port = probe.port;
+    await probe.close();
+    const channel = channelTo(port);
+    const started = Date.now();
+    const unavailable = await failure(call(channel, Buffer.from('x'), Date.now() + 5_000, false));
+    expect(unavailable.code).toBe(GrpcStatus.UNAVAILABLE);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const waiting = call(channel, Buffer.from('x'), Date.now() + 5_000, true);
+    await sleep(200);
+    await startServer((stream) => answer(stream, Buffer.from('late but here')), port);
+    expect((await waiting).toString()).toBe('late but here');
+  });
+
+  it('gives up waiting for a server at the deadline', async () => {
+    const probe = await startServer(() => {});
+    await probe.close();
+    const error = await failure(call(channelTo(probe.port), Buffer.from('x'), Date.now() + 200, true));
+    expect(error.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    expect(error.details).toMatch(/not connected/);
+  });
+
+  it('reconnects after the server drops the connection', async () => {
+    const first = await startServer((stream) => answer(stream, Buffer.from('one')));
+    const channel = channelTo(first.port);
+    expect((await call(channel)).toString()).toBe('one');
+    await first.close();
+    await startServer((stream) => answer(stream, Buffer.from('two')), first.port);
+    expect((await call(channel)).toString()).toBe('two');
+  });
+
+  it('close() cancels calls in flight and refuses new ones', async () => {
+    const { port } = await startServer(() => {});
+    const channel = channelTo(port);
+    await channel.waitForReady(soon());
+    const pending = failure(call(channel));
+    await sleep(50);
+    channel.close();
+    expect((await pending).code).toBe(GrpcStatus.CANCELLED);
+    expect((await failure(call(channel))).code).toBe(GrpcStatus.CANCELLED);
+    channel.close();
+  });
+});
