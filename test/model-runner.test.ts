@@ -164,4 +164,36 @@ describe('ModelRunnerClient with real model-runner processes', () => {
         .sort(),
     ).toEqual(['benchmark', 'mixture']);
   });
+
+  it('the grpc-js transport (MODEL_TRANSPORT=grpc-js) reaches the same processes with the same answers', async () => {
+    const models = (['benchmark', 'mixture'] as const).map((modelId) => ({
+      modelId,
+      deploymentId: `${modelId}_grpc_js`,
+      name: modelId,
+      cruncherId: modelId,
+      cruncherName: modelId,
+      ip: '127.0.0.1',
+      port: processes[modelId]?.port ?? 0,
+    }));
+    const library = new ModelRunnerClient({
+      className: 'condorgame.tracker.TrackerBase',
+      models,
+      transport: 'grpc-js',
+    });
+    try {
+      await library.start();
+      await library.waitForModels(2, 60_000);
+      const history = { BTC: priceHistory(60_000, 1).slice(-1_440) };
+      const ticks = await library.call('tick', [history], { timeoutMs: 60_000 });
+      expect(ticks.map((result) => result.status)).toEqual(['SUCCESS', 'SUCCESS']);
+      const results = byModel(await library.call('predict', ['BTC', 3600, 60], { timeoutMs: 10_000 }));
+      expect(results.benchmark?.status, results.benchmark?.error).toBe('SUCCESS');
+      expect(results.benchmark?.value).toHaveLength(60);
+      expect(results.mixture?.value).toMatchObject(
+        expect.arrayContaining([{ step: 3600, prediction: expect.anything() }]),
+      );
+    } finally {
+      await library.close();
+    }
+  });
 });

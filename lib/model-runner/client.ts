@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../log/index.js';
 import { DiscoveryConnection, type ModelState } from './discovery.js';
+import { type ModelTransport, modelTransports } from './grpc-channel.js';
 import { type ConnectionOwner, type ConnectionSettings, ModelConnection } from './model-connection.js';
 import { serializeCallRequest, serializeSetupRequest, type WireArgument, type WireKwArgument } from './proto.js';
 import type {
@@ -61,6 +62,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       healthCheckTimeoutMs: positive(options.healthCheckTimeoutMs, 5_000, 'healthCheckTimeoutMs'),
       busyRetryDelayMs: positive(options.busyRetryDelayMs, 50, 'busyRetryDelayMs'),
       maxMessageBytes: Math.floor(positive(options.maxMessageBytes, 64 * MiB, 'maxMessageBytes')),
+      transport: transportOf(options.transport),
       limits: {
         maxConsecutiveFailures: atLeastZero(options.maxConsecutiveFailures, 3, 'maxConsecutiveFailures'),
         maxConsecutiveTimeouts: atLeastZero(options.maxConsecutiveTimeouts, 3, 'maxConsecutiveTimeouts'),
@@ -383,4 +385,10 @@ function backoffList(value: number[] | undefined): number[] {
     throw new TypeError('connectBackoffMs must be a non-empty list of waits in ms');
   }
   return value;
+}
+
+function transportOf(transport: unknown): ModelTransport {
+  if (transport === undefined) return 'http2';
+  if (modelTransports.includes(transport as ModelTransport)) return transport as ModelTransport;
+  throw new TypeError(`transport must be one of ${modelTransports.join(', ')}, not ${String(transport)}`);
 }

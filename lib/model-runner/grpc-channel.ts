@@ -1,7 +1,8 @@
-// A lean gRPC channel for unary calls over node:http2: what a model connection needs (Setup, Call,
-// health Check) and nothing else. grpc-js spends about 0.3 ms of CPU per call in its general layers
-// (filters, resolvers, load balancing, channelz); a fan-out to 1,000 models pays that 1,000 times per
-// round, so the hot path speaks the gRPC-over-HTTP/2 framing itself (bench/README.md, fan-out).
+// The gRPC channel a model connection uses for its unary calls (Setup, Call, health Check), and the
+// default one: unary gRPC over node:http2 and nothing else. grpc-js (grpc-js-channel.ts, the other
+// transport) spends about 0.15 ms more CPU per call in its general layers (resolvers, load
+// balancing, retries, filters); a fan-out to 1,000 models pays that 1,000 times per round, so the
+// default speaks the gRPC-over-HTTP/2 framing itself (bench/README.md, fan-out).
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -74,8 +75,22 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 // Larger DATA frames let a server send an answer in fewer pieces (fewer chunks to join here).
 const MAX_FRAME_BYTES = 1024 * 1024;
 
+/** Unary gRPC to one server. Failures are GrpcErrors, whichever transport is underneath. */
+export interface GrpcChannel {
+  /** Resolves once a connection is up, trying again with backoff until the deadline. */
+  waitForReady(deadline: number): Promise<void>;
+  /** One unary call: `request` is the serialised message; resolves to the serialised answer. */
+  unary(path: string, request: Buffer, options: UnaryOptions): Promise<Buffer>;
+  /** Ends the connection; calls in flight fail with CANCELLED. Idempotent. */
+  close(): void;
+}
+
+/** `http2`: our own channel (the default); `grpc-js`: the @grpc/grpc-js library. */
+export type ModelTransport = 'http2' | 'grpc-js';
+export const modelTransports: readonly ModelTransport[] = ['http2', 'grpc-js'];
+
 /** One HTTP/2 connection to one model process; reconnects on demand after it drops. */
-export class GrpcChannel {
+export class Http2Channel implements GrpcChannel {
   private session: http2.ClientHttp2Session | null = null;
   private connecting: Promise<http2.ClientHttp2Session> | null = null;
   /** Calls in flight, each with the way to end it (close() cancels them). */
@@ -93,12 +108,10 @@ export class GrpcChannel {
     this.authority = `${bracketed}:${port}`;
   }
 
-  /** Resolves once a connection is up, trying again with backoff until the deadline. */
   async waitForReady(deadline: number): Promise<void> {
     await this.readySession(deadline);
   }
 
-  /** One unary call: `request` is the serialised message; resolves to the serialised answer. */
   async unary(path: string, request: Buffer, { deadline, waitForReady }: UnaryOptions): Promise<Buffer> {
     if (request.length > this.options.maxMessageBytes) {
       throw new GrpcError(
@@ -131,7 +144,6 @@ export class GrpcChannel {
     }
   }
 
-  /** Ends the connection; calls in flight fail with CANCELLED. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -302,7 +314,7 @@ export class GrpcChannel {
           );
           return;
         }
-        if (!settled) finish(streamClosedError(code, httpStatus === 0));
+        if (!settled) finish(streamClosedError(code, httpStatus === 0, session.destroyed || session.closed));
       });
       // The 'close' that follows says more (the reset code) than the error itself.
       stream.on('error', () => {});
@@ -314,14 +326,25 @@ export class GrpcChannel {
 /** A stream the server never processed (REFUSED_STREAM): safe to send again. */
 class NotProcessed extends GrpcError {}
 
-function streamClosedError(rstCode: number | undefined, noResponse: boolean): GrpcError {
-  const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
+function streamClosedError(rstCode: number | undefined, noResponse: boolean, connectionGone: boolean): GrpcError {
+  const { NGHTTP2_REFUSED_STREAM } = http2.constants;
   if (rstCode === NGHTTP2_REFUSED_STREAM && noResponse) {
     return new NotProcessed(GrpcStatus.UNAVAILABLE, 'the server refused the stream');
   }
-  const code = rstCode === NGHTTP2_CANCEL ? GrpcStatus.CANCELLED : GrpcStatus.UNAVAILABLE;
-  return new GrpcError(code, `the stream was reset (HTTP/2 code ${rstCode})`);
+  if (connectionGone) return new GrpcError(GrpcStatus.UNAVAILABLE, 'the connection to the server closed');
+  return new GrpcError(
+    rstCodeToGrpc.get(rstCode ?? -1) ?? GrpcStatus.INTERNAL,
+    `the stream was reset (HTTP/2 code ${rstCode})`,
+  );
 }
+
+// RST_STREAM codes as the gRPC spec maps them (PROTOCOL-HTTP2.md); the others are INTERNAL.
+const rstCodeToGrpc = new Map<number, number>([
+  [http2.constants.NGHTTP2_REFUSED_STREAM, GrpcStatus.UNAVAILABLE],
+  [http2.constants.NGHTTP2_CANCEL, GrpcStatus.CANCELLED],
+  [http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, GrpcStatus.RESOURCE_EXHAUSTED],
+  [http2.constants.NGHTTP2_INADEQUATE_SECURITY, GrpcStatus.PERMISSION_DENIED],
+]);
 
 /** The gRPC length-prefixed message: a compression flag (0), the length (uint32, big-endian), the bytes. */
 export function frame(message: Buffer): Buffer {

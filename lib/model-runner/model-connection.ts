@@ -4,7 +4,8 @@ import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/index.js';
 import { CallPolicy, type CallPolicyLimits } from './call-policy.js';
-import { GrpcChannel, GrpcError, GrpcStatus } from './grpc-channel.js';
+import { type GrpcChannel, GrpcError, GrpcStatus, Http2Channel, type ModelTransport } from './grpc-channel.js';
+import { GrpcJsChannel } from './grpc-js-channel.js';
 import {
   type CallResponse,
   callMethod,
@@ -28,6 +29,7 @@ export interface ConnectionSettings {
   healthCheckTimeoutMs: number;
   busyRetryDelayMs: number;
   maxMessageBytes: number;
+  transport: ModelTransport;
   limits: CallPolicyLimits;
 }
 
@@ -315,12 +317,15 @@ export class ModelConnection {
   }
 
   private newChannel(): GrpcChannel {
-    return new GrpcChannel(this.info.ip, this.info.port, {
+    const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,
-    });
+    };
+    return this.settings.transport === 'grpc-js'
+      ? new GrpcJsChannel(this.info.ip, this.info.port, options)
+      : new Http2Channel(this.info.ip, this.info.port, options);
   }
 
   /** Calls in flight end as CANCELLED; a later connect opens a new TCP connection. */

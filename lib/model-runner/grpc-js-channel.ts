@@ -1,0 +1,66 @@
+// The same channel on @grpc/grpc-js, for coordinators who prefer the library (MODEL_TRANSPORT=grpc-js).
+// It costs more CPU per call than the default (bench/README.md, fan-out), and behaves the same to a
+// model connection: the same deadlines, limits and GrpcErrors.
+import { type ChannelOptions, Client, type ClientUnaryCall, credentials, Metadata } from '@grpc/grpc-js';
+import { type GrpcChannel, type GrpcChannelOptions, GrpcError, GrpcStatus, type UnaryOptions } from './grpc-channel.js';
+
+const passThrough = (bytes: Buffer): Buffer => bytes;
+
+export class GrpcJsChannel implements GrpcChannel {
+  private readonly client: Client;
+  private readonly inFlight = new Set<ClientUnaryCall>();
+  private closed = false;
+
+  constructor(host: string, port: number, options: GrpcChannelOptions) {
+    const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const channelOptions: ChannelOptions = {
+      'grpc.max_send_message_length': options.maxMessageBytes,
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      // A reconnect must open a new TCP connection, not reuse the shared subchannel of the old one.
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.initial_reconnect_backoff_ms': options.initialReconnectBackoffMs ?? 100,
+      'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs ?? 1000,
+      // Channelz bookkeeping costs time on every call and nothing here reads it.
+      'grpc.enable_channelz': 0,
+    };
+    this.client = new Client(`${bracketed}:${port}`, credentials.createInsecure(), channelOptions);
+  }
+
+  waitForReady(deadline: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed'));
+      this.client.waitForReady(deadline, (error) => {
+        if (error) reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `not connected: ${error.message}`));
+        else resolve();
+      });
+    });
+  }
+
+  unary(path: string, request: Buffer, { deadline, waitForReady }: UnaryOptions): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed'));
+      const call = this.client.makeUnaryRequest(
+        path,
+        passThrough,
+        passThrough,
+        request,
+        new Metadata({ waitForReady }),
+        { deadline },
+        (error, answer) => {
+          this.inFlight.delete(call);
+          if (error) reject(new GrpcError(error.code, error.details || error.message));
+          else resolve(answer as Buffer);
+        },
+      );
+      this.inFlight.add(call);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const call of this.inFlight) call.cancel();
+    this.inFlight.clear();
+    this.client.close();
+  }
+}
