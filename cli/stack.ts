@@ -61,10 +61,15 @@ function localTemporal(address: string): { ip: string; port: number } | undefine
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const logger = createLogger('start');
   const env = process.env;
+  // The local stack plays the demo game unless told otherwise: ranked models within minutes.
+  const gameId = env.GAME || 'condor-demo';
+  // A cycle asks for every slot since the previous cycle: one longer than an asset's interval would ask
+  // that asset twice at once, on the same prices.
+  const shortestInterval = Math.min(...getGame(gameId).defaultPredictionConfigs.map((config) => config.interval));
   const settings: Settings = readSettings({
     ...env,
-    // The local stack plays the demo game unless told otherwise: ranked models within minutes.
-    GAME: env.GAME || 'condor-demo',
+    GAME: gameId,
+    PREDICT_EVERY_SECONDS: env.PREDICT_EVERY_SECONDS || String(Math.min(60, shortestInterval)),
     SCORE_EVERY_SECONDS: env.SCORE_EVERY_SECONDS || '30',
   });
   const game = getGame(settings.GAME);

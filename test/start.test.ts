@@ -1,6 +1,8 @@
 // `npm start` end to end: the same start path (`coordinator start`) as its own process, on free ports,
-// with two example submissions. It must store predictions, show its runs in Temporal, and leave no
-// process behind when stopped.
+// with two example submissions. It must store predictions, score and rank them, show its runs in
+// Temporal, and leave no process behind when stopped. It plays `condor-quick`, the demo on its shortest
+// clock (1-minute forecasts, 1.5-minute recent window), which a coordinator can choose too: the demo's
+// 2-minute clock would add about two minutes of waiting and exercise nothing more.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,8 +74,8 @@ describe('coordinator start (npm start)', () => {
           TEMPORAL_UI_PORT: String(ports.ui),
           ORCHESTRATOR_URL: `ws://127.0.0.1:${ports.discovery}/condorgame`,
           GATEWAY_PORT: String(ports.gateway),
+          GAME: 'condor-quick',
           MARKET_DATA: 'synthetic:5',
-          PREDICT_EVERY_SECONDS: '10',
           SCORE_EVERY_SECONDS: '10',
           LOG_LEVEL: 'warn',
         },
@@ -107,6 +109,11 @@ describe('coordinator start (npm start)', () => {
       return models.length === 2 ? models : undefined;
     });
     expect(successes).toEqual(['benchmark', 'mixture']);
+    // The game asked for is the one played: its prediction configs are the active ones.
+    const shapes = await db.pool.any(sql.type(z.object({ horizon: z.number(), step: z.number() }))`
+      SELECT DISTINCT horizon, step FROM predictions
+    `);
+    expect(shapes).toEqual([{ horizon: 60, step: 60 }]);
 
     const client = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
     try {
@@ -115,6 +122,9 @@ describe('coordinator start (npm start)', () => {
         runs.push(run.workflowId);
       expect(runs.length).toBeGreaterThan(0);
       expect(runs.every((id) => id.startsWith('predict-cycle-'))).toBe(true);
+      // Left unset, the cycle period follows the game: each asset once a cycle, every 30 s here.
+      const schedule = await client.schedule.getHandle('predict-cycle').describe();
+      expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([30_000]);
     } finally {
       await client.connection.close();
     }
@@ -127,7 +137,8 @@ describe('coordinator start (npm start)', () => {
     }>;
     expect(models.map((m) => m.model_id).sort()).toEqual(['benchmark', 'mixture']);
 
-    // Scored once the 2-minute forecasts resolve, then ranked by the score pass's leaderboard refresh.
+    // Scored once the 1-minute forecasts resolve and the next minute's price is in, then ranked by the
+    // score pass's leaderboard refresh once each asset's first forecast resolved a recent window ago.
     const leaderboard = await waitFor('a ranked leaderboard with both models', 420_000, async () => {
       const response = await fetch(`http://127.0.0.1:${ports.gateway}/reports/leaderboard`);
       const rows = (await response.json()) as Array<{ model_id: string; rank: number; score_recent: number | null }>;

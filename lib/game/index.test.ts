@@ -7,9 +7,13 @@ const normal = { type: 'builtin', name: 'norm', params: { loc: 0, scale: 0.01 } 
 describe('the game registry', () => {
   it('finds Condor by id and by crunch id, and names the known games for an unknown one', () => {
     expect(getGame('condorgame')).toBe(condor);
-    expect(Object.keys(games)).toEqual(['condor', 'condor-demo']);
+    expect(Object.keys(games)).toEqual(['condor', 'condor-demo', 'condor-quick']);
     expect(getGame('condor-demo').windows).toEqual({ recent: 120, steady: 240, anchor: 360 });
-    expect(() => getGame('falcon')).toThrow('unknown game "falcon" (known: condor, condor-demo)');
+    expect(getGame('condor-quick').windows).toEqual({ recent: 90, steady: 180, anchor: 270 });
+    expect(getGame('condor-quick').defaultPredictionConfigs).toEqual([
+      { assets: ['BTC', 'ETH', 'XAU', 'SOL'], horizon: 60, step: 60, interval: 30 },
+    ]);
+    expect(() => getGame('falcon')).toThrow('unknown game "falcon" (known: condor, condor-demo, condor-quick)');
     expect(() => getGame('toString')).toThrow('unknown game "toString"');
   });
 

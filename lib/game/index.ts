@@ -1,11 +1,11 @@
 // Game definitions: the interface the coordinator uses, the registry, and the generic helpers
 // (prices and the closest-price rule, batch scoring, rolling windows, ranking).
-import { condorDemo } from './condor/demo.js';
+import { condorDemo, condorQuick } from './condor/demo.js';
 import { condor } from './condor/index.js';
 import type { GameDefinition, Scorer } from './definition.js';
 
 export { scoreBatch } from './batch.js';
-export { condorDemo } from './condor/demo.js';
+export { condorDemo, condorQuick } from './condor/demo.js';
 export { condor } from './condor/index.js';
 export type * from './definition.js';
 export { PriceSeries, seriesFromTickData, type TickData } from './prices.js';
@@ -22,7 +22,11 @@ export {
 } from './windows.js';
 
 /** Every built-in game by id. */
-export const games: Readonly<Record<string, GameDefinition>> = { condor, 'condor-demo': condorDemo };
+export const games: Readonly<Record<string, GameDefinition>> = {
+  condor,
+  'condor-demo': condorDemo,
+  'condor-quick': condorQuick,
+};
 
 /** A game by its id or its crunch id; throws a clear error for an unknown one. */
 export function getGame(id: string): GameDefinition {
