@@ -25,6 +25,7 @@ export async function openModelClient(settings: Settings): Promise<ModelRunnerCl
     className: gameOf(settings).setupClassName,
     maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
     maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
+    transport: settings.MODEL_TRANSPORT,
     logger: createLogger('model-runner'),
   });
   await client.start();

@@ -41,6 +41,10 @@ const definitions = {
     help: 'predict fan-out activities per cycle (spread over model-calls workers)',
     schema: z.coerce.number().int().positive().default(1),
   },
+  MODEL_TRANSPORT: {
+    help: 'gRPC to the models: http2 (our channel, the fastest) or grpc-js (the @grpc/grpc-js library)',
+    schema: z.enum(['http2', 'grpc-js']).default('http2'),
+  },
   MAX_CONSECUTIVE_FAILURES: {
     help: 'FAILED calls in a row before a model is reported',
     schema: z.coerce.number().int().positive().default(100),
