@@ -1,57 +1,65 @@
-// Child process of bench/fan-out.ts: N light model endpoints (one gRPC server port each) that answer
-// Setup, Health/Check and a fixed 288-step JSON prediction, serialised once. Runs apart from the
-// client so the two do not share an event loop; reports its own compute so the bench can subtract it.
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { MethodDefinition } from '@grpc/proto-loader';
-import { callMethod, dynamicSubclassService, healthService, ServingStatus } from '../../lib/model-runner/proto.js';
+// Child process of bench/fan-out.ts: N light model endpoints (one port each) that answer Setup,
+// Health/Check and a fixed 288-step JSON prediction. Light means they do as little as a gRPC server
+// can: each answer is serialised and framed once, and a call is answered straight on node:http2
+// without a gRPC library (a grpc-js server cost ~0.16 ms of CPU per call, which on two shared cores
+// would be charged to the client's round). Runs apart from the client so the two do not share an
+// event loop; reports its own compute so the bench can subtract it.
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { frame } from '../../lib/model-runner/grpc-channel.js';
+import { callMethod, healthCheckMethod, ServingStatus, setupMethod } from '../../lib/model-runner/proto.js';
 import { VariantType } from '../../lib/model-runner/variant.js';
 import { predictionJson } from './payload.js';
 
-const answer = callMethod.responseSerialize({
-  status: { code: 'SUCCESS', message: '' },
-  methodResponse: { type: VariantType.JSON, value: Buffer.from(predictionJson()) },
-});
+const answers = new Map<string, Buffer>([
+  [
+    callMethod.path,
+    frame(
+      callMethod.responseSerialize({
+        status: { code: 'SUCCESS', message: '' },
+        methodResponse: { type: VariantType.JSON, value: Buffer.from(predictionJson()) },
+      }),
+    ),
+  ],
+  [setupMethod.path, frame(setupMethod.responseSerialize({ status: { code: 'SUCCESS', message: '' } }))],
+  [healthCheckMethod.path, frame(healthCheckMethod.responseSerialize({ status: ServingStatus.SERVING }))],
+]);
+const callAnswerBytes = answers.get(callMethod.path)?.length ?? 0;
 
 let handlerNs = 0n;
 let calls = 0;
-const passThrough = (bytes: Buffer) => bytes;
+const servers: http2.Http2Server[] = [];
+const OK_TRAILERS = { 'grpc-status': '0' };
+const HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 
-// The fixed answer goes out as the bytes serialised above; requests are not even decoded.
-const lightCall = {
-  ...callMethod,
-  requestDeserialize: passThrough,
-  responseSerialize: passThrough,
-} as unknown as MethodDefinition<Buffer, Buffer>;
-
-const server = new Server();
-server.addService({ ...dynamicSubclassService, Call: lightCall }, {
-  Setup: (_call: unknown, callback: (error: null, response: object) => void) =>
-    callback(null, { status: { code: 'SUCCESS', message: '' } }),
-  Call: (_call: unknown, callback: (error: null, response: Buffer) => void) => {
-    // The handler's time includes handing the answer to gRPC (framing it for the socket happens there).
+function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+  stream.on('error', () => {});
+  const path = String(headers[':path']);
+  // The request itself is not even decoded; the answer goes once the request has fully arrived.
+  stream.resume();
+  stream.once('end', () => {
     const started = process.hrtime.bigint();
-    calls++;
-    callback(null, answer);
-    handlerNs += process.hrtime.bigint() - started;
-  },
-  Rest: (_call: unknown, callback: (error: null, response: object) => void) =>
-    callback(null, { status: { code: 'SUCCESS', message: '' } }),
-} as UntypedServiceImplementation);
-server.addService(healthService, {
-  Check: (_call: unknown, callback: (error: null, response: object) => void) =>
-    callback(null, { status: ServingStatus.SERVING }),
-} as UntypedServiceImplementation);
+    const answer = answers.get(path);
+    if (!answer) {
+      stream.respond({ ...HEADERS, 'grpc-status': '12', 'grpc-message': 'unknown method' }, { endStream: true });
+      return;
+    }
+    if (path === callMethod.path) calls++;
+    stream.respond(HEADERS, { waitForTrailers: true });
+    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+    stream.end(answer);
+    if (path === callMethod.path) handlerNs += process.hrtime.bigint() - started;
+  });
+}
 
 async function listen(count: number): Promise<number[]> {
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
-    ports.push(
-      await new Promise<number>((resolve, reject) =>
-        server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
-          error ? reject(error) : resolve(port),
-        ),
-      ),
-    );
+    const server = http2.createServer({ settings: { initialWindowSize: 1024 * 1024 } });
+    server.on('stream', onStream);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    ports.push((server.address() as AddressInfo).port);
   }
   return ports;
 }
@@ -61,7 +69,7 @@ let cpuMark = process.cpuUsage();
 process.on('message', async (message: { command: string; count?: number }) => {
   if (message.command === 'listen') {
     const ports = await listen(message.count ?? 1);
-    process.send?.({ ports, answerBytes: answer.length });
+    process.send?.({ ports, answerBytes: callAnswerBytes });
   } else if (message.command === 'reset') {
     handlerNs = 0n;
     calls = 0;
@@ -71,7 +79,7 @@ process.on('message', async (message: { command: string; count?: number }) => {
     const cpu = process.cpuUsage(cpuMark);
     process.send?.({ calls, handlerMs: Number(handlerNs) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
   } else if (message.command === 'exit') {
-    server.forceShutdown();
+    for (const server of servers) server.close();
     process.exit(0);
   }
 });
