@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PriceDbSource, PriceSourceError, PythShimSource } from '../lib/market-data/index.js';
 
 // A local HTTP server whose answers each test scripts; it records every request URL.
-type Answer = { status?: number; body?: unknown; raw?: string; hang?: boolean };
+type Answer = { status?: number; body?: unknown; raw?: string; hang?: boolean; stall?: boolean };
 type Handler = (url: URL, request: IncomingMessage) => Answer;
 
 let server: Server;
@@ -20,6 +20,8 @@ beforeAll(async () => {
     if (answer.hang) return; // never answers: the client's timeout must fire
     // No keep-alive: every attempt the client makes is a request the server sees and counts.
     response.writeHead(answer.status ?? 200, { 'content-type': 'application/json', connection: 'close' });
+    // Headers and the start of a body, then nothing: the timeout must cover the body too.
+    if (answer.stall) return void response.write('{"timestamp": [');
     response.end(answer.raw ?? JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -212,5 +214,55 @@ describe('PythShimSource', () => {
     await expect(source().fetch('ETH', T0, T0 + 60)).rejects.toThrow(/t and c of different lengths/);
     handler = () => ({ body: { status: 'fine' } });
     await expect(source().fetch('ETH', T0, T0 + 60)).rejects.toThrow(/unexpected body .*"s": "ok"/);
+  });
+});
+
+// What lib/market-data/http.ts does for every HTTP source, run against each of them.
+describe.each([
+  ['pricedb', (options = {}) => new PriceDbSource({ baseUrl, ...fast, ...options })],
+  ['pyth', (options = {}) => new PythShimSource({ baseUrl, ...fast, ...options })],
+])('%s over the shared HTTP helper', (name, source) => {
+  it('gives the message of a JSON error body, not its JSON, and does not retry a 4xx', async () => {
+    handler = () => ({ status: 400, body: { detail: 'from must be before to' } });
+    const error = await source()
+      .fetch('BTC', T0, T0)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PriceSourceError);
+    expect((error as PriceSourceError).source).toBe(name);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^${name}: GET http://127\\.0\\.0\\.1:\\d+/\\S+ failed: the server answered 400 Bad Request: from must be before to$`,
+      ),
+    );
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries a 5xx whose JSON body says why, then gives that reason', async () => {
+    handler = () => ({ status: 503, body: { error: 'maintenance until 12:00' } });
+    await expect(source().fetch('BTC', T0, T0)).rejects.toThrow(
+      /failed after 3 attempts: the server answered 503 Service Unavailable: maintenance until 12:00$/,
+    );
+    expect(requests).toHaveLength(3);
+  });
+
+  it('shows an error body as text when it has no message field', async () => {
+    handler = () => ({ status: 403, raw: '{"code":7}' });
+    await expect(source().fetch('BTC', T0, T0)).rejects.toThrow(/answered 403 Forbidden: \{"code":7\}$/);
+  });
+
+  it('times out a body that starts and never ends, retrying each attempt', async () => {
+    handler = () => ({ stall: true });
+    await expect(source({ timeoutMs: 100, retries: 1 }).fetch('BTC', T0, T0)).rejects.toThrow(
+      /failed after 2 attempts: no answer within 100 ms$/,
+    );
+    expect(requests).toHaveLength(2);
+  });
+
+  it('names a 200 answer that is not JSON, without retrying', async () => {
+    handler = () => ({ raw: '{"s": "ok", "t": [1,' });
+    await expect(source().fetch('BTC', T0, T0)).rejects.toThrow(
+      new RegExp(`^${name}: GET \\S+ answered with a body that is not JSON: \\{"s": "ok", "t": \\[1,$`),
+    );
+    expect(requests).toHaveLength(1);
   });
 });

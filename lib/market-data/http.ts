@@ -1,6 +1,9 @@
+// What the HTTP price sources share: one GET of a JSON document (timeout, retries, status, parsing),
+// validation of its body, and the columnar answers both APIs send. Each source keeps its own format.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../log/index.js';
-import { PriceSourceError } from './source.js';
+import type { z } from 'zod';
+import { createLogger, type Logger } from '../log/index.js';
+import { checkRequest, normalisePoints, type PricePoint, PriceSourceError, splitRange } from './source.js';
 
 export interface HttpOptions {
   /** Per attempt, headers and body included (default 10 s). */
@@ -23,6 +26,25 @@ function describe(error: unknown, timeoutMs: number): string {
   return `${error instanceof Error ? error.message : String(error)}${cause}`;
 }
 
+/**
+ * What an error answer says: the message of a JSON error body (`{"error": ...}`, `{"message": ...}`,
+ * `{"errmsg": ...}`, `{"detail": ...}`) rather than its JSON, else the start of the text.
+ */
+export function errorText(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null) {
+      for (const key of ['error', 'message', 'errmsg', 'detail']) {
+        const value = (body as Record<string, unknown>)[key];
+        if (typeof value === 'string' && value.trim() !== '') return value.slice(0, 200);
+      }
+    }
+  } catch {
+    // Not JSON: the text itself is the best account there is.
+  }
+  return text.slice(0, 200);
+}
+
 async function attempt(source: string, url: URL, timeoutMs: number): Promise<unknown> {
   let response: Response;
   let text: string;
@@ -33,7 +55,7 @@ async function attempt(source: string, url: URL, timeoutMs: number): Promise<unk
     throw new Retryable(describe(error, timeoutMs), { cause: error });
   }
   if (!response.ok) {
-    const reason = `the server answered ${response.status} ${response.statusText}: ${text.slice(0, 200)}`.trim();
+    const reason = `the server answered ${response.status} ${response.statusText}: ${errorText(text)}`.trim();
     if (response.status >= 500 || response.status === 429) throw new Retryable(reason);
     throw new PriceSourceError(source, `GET ${url} failed: ${reason}`);
   }
@@ -80,4 +102,95 @@ export function endpoint(source: string, baseUrl: string, path: string): URL {
   }
   if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
   return new URL(path, base);
+}
+
+export interface JsonEndpointOptions extends HttpOptions {
+  logger?: Logger;
+}
+
+/** One JSON API path of a source: `get` asks it with a query and checks the answer's shape. */
+export interface JsonEndpoint {
+  readonly url: URL;
+  /**
+   * GET the path with `query` and validate the body with `schema`; a body of another shape throws
+   * PriceSourceError naming the first wrong field and `expected` (the right shape, for the reader).
+   * Returns the URL asked too, for the source's own error messages.
+   */
+  get<T>(
+    query: Record<string, string>,
+    schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+    expected: string,
+  ): Promise<{ url: URL; body: T }>;
+}
+
+/** `path` under `baseUrl` for `source`; throws PriceSourceError at once when baseUrl is not a URL. */
+export function jsonEndpoint(
+  source: string,
+  baseUrl: string,
+  path: string,
+  options: JsonEndpointOptions,
+): JsonEndpoint {
+  const base = endpoint(source, baseUrl, path);
+  const logger = options.logger ?? createLogger('market-data', { source });
+  return {
+    url: base,
+    async get(query, schema, expected) {
+      const url = new URL(base);
+      url.search = new URLSearchParams(query).toString();
+      const parsed = schema.safeParse(await getJson(source, url, options, logger));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new PriceSourceError(
+          source,
+          `GET ${url} answered with an unexpected body (${issue?.path.join('.') || 'body'}: ${issue?.message}); ` +
+            `expected ${expected}`,
+        );
+      }
+      return { url, body: parsed.data };
+    },
+  };
+}
+
+/**
+ * The points of a columnar answer (times in one list, prices in another, as both APIs send them);
+ * a null price is a gap. Lists of different lengths are an unusable answer.
+ */
+export function columnPoints(
+  source: string,
+  url: URL,
+  times: { name: string; values: readonly number[] },
+  prices: { name: string; values: readonly (number | null)[] },
+): PricePoint[] {
+  if (times.values.length !== prices.values.length) {
+    throw new PriceSourceError(
+      source,
+      `GET ${url} answered with ${times.name} and ${prices.name} of different lengths ` +
+        `(${times.values.length} and ${prices.values.length})`,
+    );
+  }
+  const points: PricePoint[] = [];
+  times.values.forEach((ts, i) => {
+    const price = prices.values[i];
+    if (price !== null && price !== undefined) points.push({ ts, price });
+  });
+  return points;
+}
+
+/**
+ * A PriceSource's fetch for an API that caps the range of one request: checks the arguments, asks
+ * `fetchSpan` for consecutive spans of at most `maxSpanSec`, and merges what they answer (overlaps,
+ * points outside the range and unusable prices dropped).
+ */
+export async function fetchInSpans(
+  source: string,
+  request: { asset: string; fromSec: number; toSec: number; maxSpanSec: number },
+  fetchSpan: (fromSec: number, toSec: number) => Promise<readonly PricePoint[]>,
+): Promise<PricePoint[]> {
+  const { asset, fromSec, toSec, maxSpanSec } = request;
+  checkRequest(source, asset, fromSec, toSec);
+  const points: PricePoint[] = [];
+  for (const [from, to] of splitRange(fromSec, toSec, maxSpanSec)) {
+    for (const point of await fetchSpan(from, to)) points.push(point);
+  }
+  return normalisePoints(points, fromSec, toSec);
 }

@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { createLogger, type Logger } from '../log/index.js';
-import { endpoint, getJson, type HttpOptions } from './http.js';
-import {
-  checkRequest,
-  normalisePoints,
-  type PricePoint,
-  type PriceSource,
-  PriceSourceError,
-  splitRange,
-} from './source.js';
+import type { Logger } from '../log/index.js';
+import { columnPoints, fetchInSpans, type HttpOptions, type JsonEndpoint, jsonEndpoint } from './http.js';
+import { type PricePoint, type PriceSource, PriceSourceError } from './source.js';
 
 export interface PythShimOptions extends HttpOptions {
   /** e.g. `https://benchmarks.pyth.network` (the path /v1/shims/tradingview/history is added). */
@@ -27,16 +20,15 @@ const body = z.discriminatedUnion('s', [
   z.object({ s: z.literal('no_data') }),
   z.object({ s: z.literal('error'), errmsg: z.string().optional() }),
 ]);
+const expected = '{"s": "ok", "t": [...], "c": [...]} or {"s": "no_data"}';
 
 /** Pyth benchmarks' TradingView shim: /v1/shims/tradingview/history?symbol=&resolution=1&from=&to=. */
 export class PythShimSource implements PriceSource {
   readonly name = 'pyth';
-  private readonly endpoint: URL;
-  private readonly logger: Logger;
+  private readonly api: JsonEndpoint;
 
   constructor(private readonly options: PythShimOptions) {
-    this.endpoint = endpoint(this.name, options.baseUrl, 'v1/shims/tradingview/history');
-    this.logger = options.logger ?? createLogger('market-data', { source: this.name });
+    this.api = jsonEndpoint(this.name, options.baseUrl, 'v1/shims/tradingview/history', options);
   }
 
   /** The Pyth symbol asked for an asset. */
@@ -44,35 +36,16 @@ export class PythShimSource implements PriceSource {
     return this.options.symbols?.[asset] ?? defaultSymbols[asset] ?? `Crypto.${asset}/USD`;
   }
 
-  async fetch(asset: string, fromSec: number, toSec: number): Promise<PricePoint[]> {
-    checkRequest(this.name, asset, fromSec, toSec);
-    const symbol = this.symbol(asset);
-    const points: PricePoint[] = [];
-    for (const [from, to] of splitRange(fromSec, toSec, this.options.maxSpanSec ?? 86_400)) {
-      const url = new URL(this.endpoint);
-      url.search = new URLSearchParams({ symbol, resolution: '1', from: String(from), to: String(to) }).toString();
-      const parsed = body.safeParse(await getJson(this.name, url, this.options, this.logger));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new PriceSourceError(
-          this.name,
-          `GET ${url} answered with an unexpected body (${issue?.path.join('.') || 'body'}: ${issue?.message}); ` +
-            'expected {"s": "ok", "t": [...], "c": [...]} or {"s": "no_data"}',
-        );
-      }
-      const answer = parsed.data;
+  fetch(asset: string, fromSec: number, toSec: number): Promise<PricePoint[]> {
+    const maxSpanSec = this.options.maxSpanSec ?? 86_400;
+    return fetchInSpans(this.name, { asset, fromSec, toSec, maxSpanSec }, async (from, to) => {
+      const query = { symbol: this.symbol(asset), resolution: '1', from: String(from), to: String(to) };
+      const { url, body: answer } = await this.api.get(query, body, expected);
       if (answer.s === 'error') {
         throw new PriceSourceError(this.name, `GET ${url} reported an error: ${answer.errmsg ?? 'no message'}`);
       }
-      if (answer.s === 'no_data') continue;
-      if (answer.t.length !== answer.c.length) {
-        throw new PriceSourceError(this.name, `GET ${url} answered with t and c of different lengths`);
-      }
-      answer.t.forEach((ts, i) => {
-        const price = answer.c[i];
-        if (price !== null && price !== undefined) points.push({ ts, price });
-      });
-    }
-    return normalisePoints(points, fromSec, toSec);
+      if (answer.s === 'no_data') return [];
+      return columnPoints(this.name, url, { name: 't', values: answer.t }, { name: 'c', values: answer.c });
+    });
   }
 }
