@@ -4,7 +4,7 @@
 // with real gRPC servers, grpc-js and Python's model-runner, is covered by test/model-runner*.test.ts.)
 import { once } from 'node:events';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -244,5 +244,49 @@ describe.each(modelTransports)('the %s channel', (name) => {
     expect((await pending).code).toBe(GrpcStatus.CANCELLED);
     expect((await failure(call(channel))).code).toBe(GrpcStatus.CANCELLED);
     channel.close();
+  });
+});
+
+// grpc-js has keepalive settings of its own; this is our channel's.
+describe('the http2 channel keepalive', () => {
+  it('pings an open connection and drops it when the peer stops answering', async () => {
+    const { port } = await startServer((stream) => answer(stream, Buffer.from('pong')));
+    // A proxy whose first connection goes silent once told to: the peer vanishes without a word.
+    let connections = 0;
+    let silenceFirst = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer((downstream) => {
+      const first = ++connections === 1;
+      const upstream = connect(port, '127.0.0.1');
+      sockets.push(downstream, upstream);
+      downstream.on('error', () => {});
+      upstream.on('error', () => {});
+      downstream.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (!(first && silenceFirst)) downstream.write(chunk);
+      });
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    cleanup.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((done) => proxy.close(() => done()));
+    });
+    const channel = new Http2Channel('127.0.0.1', (proxy.address() as AddressInfo).port, {
+      maxMessageBytes: 1024,
+      keepaliveMs: 50,
+      keepaliveTimeoutMs: 150,
+    });
+    cleanup.push(() => channel.close());
+    expect((await call(channel)).toString()).toBe('pong');
+    // Answered PINGs keep the connection.
+    await sleep(300);
+    expect((await call(channel)).toString()).toBe('pong');
+    expect(connections).toBe(1);
+    // An unanswered PING drops it, so the next call connects afresh instead of waiting out its deadline.
+    silenceFirst = true;
+    await sleep(500);
+    expect((await call(channel)).toString()).toBe('pong');
+    expect(connections).toBe(2);
   });
 });

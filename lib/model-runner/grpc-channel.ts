@@ -45,6 +45,13 @@ export interface GrpcChannelOptions {
   /** First and largest wait between connection attempts while a call waits for the channel. */
   initialReconnectBackoffMs?: number;
   maxReconnectBackoffMs?: number;
+  /**
+   * Period of HTTP/2 PINGs on an open connection (default 300 s, what gRPC servers accept without
+   * calls in flight); a connection whose PING is not answered within `keepaliveTimeoutMs` (20 s) is
+   * dropped, so a peer that vanished silently costs no call. 0: no pings.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
 }
 
 export interface UnaryOptions {
@@ -215,6 +222,7 @@ export class Http2Channel implements GrpcChannel {
         session.once('goaway', () => {
           if (this.session === session) this.session = null;
         });
+        this.keepAlive(session);
         // An idle connection must not keep the process alive.
         session.unref();
         this.session = session;
@@ -222,6 +230,26 @@ export class Http2Channel implements GrpcChannel {
       });
     });
     return this.connecting;
+  }
+
+  private keepAlive(session: http2.ClientHttp2Session): void {
+    const period = this.options.keepaliveMs ?? 300_000;
+    if (period <= 0) return;
+    const timeoutMs = this.options.keepaliveTimeoutMs ?? 20_000;
+    const timer = setInterval(() => {
+      // 'close' comes a turn after destroy(): the interval may fire in between.
+      if (session.destroyed || session.closed) {
+        clearInterval(timer);
+        return;
+      }
+      const unanswered = setTimeout(() => session.destroy(), timeoutMs).unref();
+      const sent = session.ping((error) => {
+        clearTimeout(unanswered);
+        if (error) session.destroy();
+      });
+      if (!sent) clearTimeout(unanswered);
+    }, period).unref();
+    session.once('close', () => clearInterval(timer));
   }
 
   private send(session: http2.ClientHttp2Session, path: string, request: Buffer, deadline: number): Promise<Buffer> {

@@ -20,6 +20,8 @@ export class GrpcJsChannel implements GrpcChannel {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.initial_reconnect_backoff_ms': options.initialReconnectBackoffMs ?? 100,
       'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs ?? 1000,
+      'grpc.keepalive_time_ms': options.keepaliveMs ?? 300_000,
+      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 20_000,
       // Channelz bookkeeping costs time on every call and nothing here reads it.
       'grpc.enable_channelz': 0,
     };
