@@ -4,31 +4,33 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { backfillWorkflowId, parseInstant, progressLine, webUiLink } from '../cli/commands/backfill.js';
-import { insertPrices } from '../lib/db/index.js';
-import {
-  condor,
-  getScorer,
-  groupWindowScores,
-  modelWindowScores,
-  PriceSeries,
-  rankModels,
-  type ScorablePrediction,
-} from '../lib/game/index.js';
+import type { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createPostgresWorker } from '../workers/postgres.js';
-import { createScoringWorker } from '../workers/scoring.js';
 import type { BackfillProgress, ScorePassResult } from '../workflows/index.js';
-import { closeTo, DAY, insertModels, insertScored, storedScores } from './leaderboard-support.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import {
+  DAY,
+  earlierScores,
+  expectReferenceRanking,
+  insertModels,
+  insertPlannedPredictions,
+  insertScored,
+  norm,
+  type PlannedPrediction,
+  type PredictionWithScore,
+  predictionsWithScores,
+  referenceScore,
+  sourcePrices,
+  storedScores,
+  storePrices,
+} from './leaderboard-support.js';
+import type { TestDatabase } from './support/database.js';
 import { recordHistory } from './support/histories.js';
-import { createTemporalTestEnv } from './support/temporal.js';
+import { failureIn, type ScoringStack, startScoringStack } from './support/scoring-stack.js';
 import { repoRoot } from './support/tools.js';
 
 // Three days ending a whole hour ago: recent enough for the retention the live pass applies.
@@ -38,15 +40,9 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const source = new SyntheticSource({ seed: 5 });
 const MODELS = ['narrow', 'wide', 'broken'];
 
-const norm = (scale: number) => ({
-  type: 'mixture',
-  components: [{ density: { type: 'builtin', name: 'norm', params: { loc: 0, scale } }, weight: 1 }],
-});
-
 /** 5-minute forecasts every 2 hours over the three days, for three models and two assets. */
-function predictions() {
-  const rows: Array<{ modelId: string; asset: string; performedAt: number; status: string; distributions: unknown }> =
-    [];
+function predictions(): PlannedPrediction[] {
+  const rows: PlannedPrediction[] = [];
   for (let t = START; t + 300 <= END; t += 7200) {
     for (const asset of ['BTC', 'ETH']) {
       rows.push({
@@ -68,20 +64,6 @@ function predictions() {
   }
   return rows;
 }
-
-const scoreRow = z.object({
-  id: z.number(),
-  asset: z.string(),
-  horizon: z.number(),
-  step: z.number(),
-  status: z.string(),
-  distributions: z.unknown(),
-  resolvableAt: z.number(),
-  value: z.number().nullable(),
-  success: z.boolean().nullable(),
-  reason: z.string().nullable(),
-  scorer: z.string().nullable(),
-});
 
 /** Runs the coordinator CLI to completion; resolves with its exit code and output. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -105,52 +87,31 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('backfillScores', () => {
+  let stack: ScoringStack;
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
-  let workers: Worker[];
-  let running: Promise<void>[];
   const series = new Map<string, PriceSeries>();
 
   beforeAll(async () => {
-    [env, db] = await Promise.all([createTemporalTestEnv(), createTestDatabase()]);
-    for (const asset of ['BTC', 'ETH']) {
-      const points = await source.fetch(asset, START - 3600, END);
-      series.set(asset, PriceSeries.fromPoints(points.map((point) => [point.ts, point.price] as const)));
-      // ETH's last day of prices arrives late (after the first score pass).
-      const stored = asset === 'ETH' ? points.filter((point) => point.ts <= END - DAY) : points;
-      await insertPrices(
-        db.pool,
-        stored.map((point) => ({ asset, ...point })),
-      );
-    }
-    await insertModels(db.pool, MODELS);
-    await db.pool.query(sql.unsafe`
-      INSERT INTO predictions (model_id, asset, horizon, step, status, distributions, performed_at, resolvable_at)
-      SELECT "modelId", asset, 300, 60, status, distributions, to_timestamp("performedAt"), to_timestamp("performedAt" + 300)
-      FROM jsonb_to_recordset(${JSON.stringify(predictions())}::jsonb)
-        AS p ("modelId" text, asset text, status text, distributions jsonb, "performedAt" float8)
-    `);
-    // Older scores of the same groups, so the leaderboard history has every window.
-    await insertScored(
-      db.pool,
-      MODELS.flatMap((modelId, i) =>
-        ['BTC', 'ETH'].map((asset) => ({
-          modelId,
-          asset,
-          horizon: 300,
-          step: 60,
-          resolvableAt: START - 5 * DAY,
-          value: i,
-        })),
-      ),
-    );
-    const connection = { connection: env.nativeConnection };
-    workers = await Promise.all([
-      createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source }),
-      createScoringWorker({ ...connection, db: db.pool }),
-    ]);
-    running = workers.map((worker) => worker.run());
+    stack = await startScoringStack({
+      source,
+      seed: async (fresh) => {
+        for (const [asset, prices] of await sourcePrices(source, ['BTC', 'ETH'], START - 3600, END)) {
+          series.set(asset, prices.series);
+          // ETH's last day of prices arrives late (after the first score pass).
+          const stored = asset === 'ETH' ? prices.points.filter((point) => point.ts <= END - DAY) : prices.points;
+          await storePrices(fresh.pool, asset, stored);
+        }
+        await insertModels(fresh.pool, MODELS);
+        await insertPlannedPredictions(fresh.pool, predictions(), { horizon: 300, step: 60 });
+        // Older scores of the same groups, so the leaderboard history has every window.
+        await insertScored(
+          fresh.pool,
+          earlierScores(MODELS, ['BTC', 'ETH'], { horizon: 300, step: 60, resolvableAt: START - 5 * DAY }),
+        );
+      },
+    });
+    ({ env, db } = stack);
 
     // The live pass scores what it can; then a scoring change is simulated: BTC scores as an old scorer left them.
     const pass = (await env.client.workflow.execute('scorePass', {
@@ -167,27 +128,14 @@ describe('backfillScores', () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
-    await db?.drop();
-    await env?.teardown();
+    await stack?.stop();
   });
 
   const rowsInRange = () =>
-    db.pool.any(sql.type(scoreRow)`
-      SELECT p.id, p.asset, p.horizon, p.step, p.status, p.distributions,
-             extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
-             s.value, s.success, s.failed_reason AS reason, s.scorer
-      FROM predictions p LEFT JOIN scores s ON s.prediction_id = p.id
-      WHERE p.resolvable_at >= to_timestamp(${START}::float8)
-      ORDER BY p.id
-    `);
+    predictionsWithScores(db.pool, sql.fragment`p.resolvable_at >= to_timestamp(${START}::float8)`);
 
   /** The score lib/game gives each prediction on the full price series (failed ones: penalty 0). */
-  const expectedScore = (row: z.infer<typeof scoreRow>) => {
-    const result = getScorer(condor, 'likelihood').score(row as ScorablePrediction, series.get(row.asset)!);
-    return { value: result.success ? result.score : 0, success: result.success, reason: result.reason };
-  };
+  const expectedScore = (row: PredictionWithScore) => referenceScore(row, series.get(row.asset)!);
 
   /** Every row of the tables a backfill writes, for before/after comparisons. */
   const tables = async () => {
@@ -212,9 +160,9 @@ describe('backfillScores', () => {
   it('scores predictions whose prices came late, from the CLI, with a progress bar and a Web UI link', async () => {
     const late = series.get('ETH')!;
     const points = Array.from(late.times)
-      .map((ts, i) => ({ asset: 'ETH', ts, price: late.prices[i]! }))
+      .map((ts, i) => ({ ts, price: late.prices[i]! }))
       .filter((point) => point.ts > END - DAY);
-    await insertPrices(db.pool, points);
+    await storePrices(db.pool, 'ETH', points);
 
     const cli = await runCli([
       'backfill',
@@ -295,16 +243,11 @@ describe('backfillScores', () => {
     const instants = [...new Set(entries.map((entry) => entry.asOf))];
     expect(instants).toEqual(Array.from({ length: 3 * 24 + 1 }, (_, i) => START + i * 3600));
     for (const asOf of instants) {
-      const ours = entries.filter((entry) => entry.asOf === asOf);
-      const reference = rankModels(
-        modelWindowScores(groupWindowScores(stored, asOf, condor.windows)),
-        'higher-is-better',
+      expectReferenceRanking(
+        entries.filter((entry) => entry.asOf === asOf),
+        stored,
+        asOf,
       );
-      expect(ours.map((entry) => entry.modelId)).toEqual(reference.map((model) => model.modelId));
-      ours.forEach((entry, index) => {
-        expect(closeTo(entry.anchor, reference[index]!.anchor)).toBe(true);
-        expect(closeTo(entry.recent, reference[index]!.recent)).toBe(true);
-      });
     }
 
     // Progress stays visible after the end: memo, search attribute, child workflows with derived ids.
@@ -349,9 +292,7 @@ describe('backfillScores', () => {
         args: [{ from: iso(END), to: iso(START) }],
       }),
     ).rejects.toThrow();
-    const history = await env.client.workflow.getHandle('backfill-bad-range').fetchHistory();
-    const failure = history.events?.find((event) => event.workflowExecutionFailedEventAttributes)
-      ?.workflowExecutionFailedEventAttributes?.failure;
+    const failure = failureIn(await env.client.workflow.getHandle('backfill-bad-range').fetchHistory());
     expect(failure?.message).toMatch(/must be after from/);
   });
 });

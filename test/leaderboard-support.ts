@@ -1,8 +1,21 @@
-// Helpers of the leaderboard, score-pass and backfill tests: scored histories written straight with SQL,
-// and the same data read back in the shape of lib/game's pure reference.
-import { type CommonQueryMethods, sql } from 'slonik';
+// Helpers of the leaderboard, score-pass and backfill tests: scored histories and predictions written
+// straight with SQL, prices from a synthetic source, and the same data read back in the shape of
+// lib/game's pure reference, with the scores and rankings that reference gives.
+import { type CommonQueryMethods, type FragmentSqlToken, sql } from 'slonik';
+import { expect } from 'vitest';
 import { z } from 'zod';
-import type { ScoredPrediction } from '../lib/game/index.js';
+import { insertPrices } from '../lib/db/index.js';
+import {
+  condor,
+  getScorer,
+  groupWindowScores,
+  modelWindowScores,
+  PriceSeries,
+  rankModels,
+  type ScorablePrediction,
+  type ScoredPrediction,
+} from '../lib/game/index.js';
+import type { PricePoint, PriceSource } from '../lib/market-data/index.js';
 
 export const DAY = 86_400;
 
@@ -97,4 +110,139 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/** A one-component normal mixture, the density the score-pass and backfill models answer. */
+export const norm = (scale: number) => ({
+  type: 'mixture',
+  components: [{ density: { type: 'builtin', name: 'norm', params: { loc: 0, scale } }, weight: 1 }],
+});
+
+/** A prediction to store as the predict cycle would have (its distributions as JSON). */
+export interface PlannedPrediction {
+  modelId: string;
+  asset: string;
+  /** Unix seconds; resolvable_at = performedAt + horizon. */
+  performedAt: number;
+  status: 'SUCCESS' | 'FAILED' | 'TIMEOUT';
+  distributions: unknown;
+}
+
+/** Stores planned predictions of one (horizon, step), unscored. */
+export async function insertPlannedPredictions(
+  db: CommonQueryMethods,
+  planned: readonly PlannedPrediction[],
+  { horizon, step }: { horizon: number; step: number },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO predictions (model_id, asset, horizon, step, status, distributions, performed_at, resolvable_at)
+    SELECT "modelId", asset, ${horizon}, ${step}, status, distributions, to_timestamp("performedAt"),
+           to_timestamp("performedAt" + ${horizon})
+    FROM jsonb_to_recordset(${JSON.stringify(planned)}::jsonb)
+      AS p ("modelId" text, asset text, status text, distributions jsonb, "performedAt" float8)
+  `);
+}
+
+/**
+ * One old score per (model, asset) of a group at `resolvableAt`, valued by the model's index, so the
+ * leaderboard has a value in every window.
+ */
+export function earlierScores(
+  models: readonly string[],
+  assets: readonly string[],
+  group: { horizon: number; step: number; resolvableAt: number },
+): ScoredRow[] {
+  return models.flatMap((modelId, i) => assets.map((asset) => ({ modelId, asset, ...group, value: i })));
+}
+
+/** The source's prices of each asset over [fromSec, toSec]: the points (to store) and their lib/game series. */
+export async function sourcePrices(
+  source: PriceSource,
+  assets: readonly string[],
+  fromSec: number,
+  toSec: number,
+): Promise<Map<string, { points: PricePoint[]; series: PriceSeries }>> {
+  const prices = new Map<string, { points: PricePoint[]; series: PriceSeries }>();
+  for (const asset of assets) {
+    const points = await source.fetch(asset, fromSec, toSec);
+    prices.set(asset, {
+      points,
+      series: PriceSeries.fromPoints(points.map((point) => [point.ts, point.price] as const)),
+    });
+  }
+  return prices;
+}
+
+/** Stores one asset's points in the prices table. */
+export async function storePrices(db: CommonQueryMethods, asset: string, points: readonly PricePoint[]): Promise<void> {
+  await insertPrices(
+    db,
+    points.map((point) => ({ asset, ...point })),
+  );
+}
+
+export const predictionWithScore = z.object({
+  id: z.number(),
+  asset: z.string(),
+  horizon: z.number(),
+  step: z.number(),
+  status: z.string(),
+  distributions: z.unknown(),
+  resolvableAt: z.number(),
+  value: z.number().nullable(),
+  success: z.boolean().nullable(),
+  reason: z.string().nullable(),
+  scorer: z.string().nullable(),
+  scoredAt: z.number().nullable(),
+});
+export type PredictionWithScore = z.infer<typeof predictionWithScore>;
+
+/** The predictions matching `where` (on `p`), each with its score if it has one, in id order. */
+export async function predictionsWithScores(
+  db: CommonQueryMethods,
+  where: FragmentSqlToken,
+): Promise<PredictionWithScore[]> {
+  const rows = await db.any(sql.type(predictionWithScore)`
+    SELECT p.id, p.asset, p.horizon, p.step, p.status, p.distributions,
+           extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
+           s.value, s.success, s.failed_reason AS reason, s.scorer,
+           extract(epoch FROM p.scored_at)::float8 AS "scoredAt"
+    FROM predictions p LEFT JOIN scores s ON s.prediction_id = p.id
+    WHERE ${where}
+    ORDER BY p.id
+  `);
+  return [...rows];
+}
+
+/**
+ * The score stored for a prediction as Condor's likelihood scorer gives it on the full price series:
+ * a failed one carries the batch's penalty (0 for densities) and the scorer's reason.
+ */
+export function referenceScore(
+  row: PredictionWithScore,
+  series: PriceSeries,
+): { value: number; success: boolean; reason: string | null } {
+  const result = getScorer(condor, 'likelihood').score(row as ScorablePrediction, series);
+  return { value: result.success ? result.score : 0, success: result.success, reason: result.reason };
+}
+
+/** A stored leaderboard's entries, best first. */
+export interface StoredEntry {
+  modelId: string;
+  anchor: number | null;
+  recent: number | null;
+}
+
+/** Expects stored entries at `asOf` to rank and score the models as lib/game's reference does on `stored`. */
+export function expectReferenceRanking(
+  entries: readonly StoredEntry[],
+  stored: readonly ScoredPrediction[],
+  asOf: number,
+): void {
+  const reference = rankModels(modelWindowScores(groupWindowScores(stored, asOf, condor.windows)), 'higher-is-better');
+  expect(entries.map((entry) => entry.modelId)).toEqual(reference.map((model) => model.modelId));
+  entries.forEach((entry, index) => {
+    expect(closeTo(entry.anchor, reference[index]!.anchor)).toBe(true);
+    expect(closeTo(entry.recent, reference[index]!.recent)).toBe(true);
+  });
 }

@@ -4,30 +4,31 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { insertPrices } from '../lib/db/index.js';
-import {
-  condor,
-  getScorer,
-  groupWindowScores,
-  modelWindowScores,
-  PriceSeries,
-  rankModels,
-  type ScorablePrediction,
-} from '../lib/game/index.js';
+import type { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createPostgresWorker } from '../workers/postgres.js';
-import { createScoringWorker } from '../workers/scoring.js';
 import type { ScorePassResult } from '../workflows/index.js';
-import { closeTo, DAY, insertModels, insertScored, storedScores } from './leaderboard-support.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import {
+  DAY,
+  earlierScores,
+  expectReferenceRanking,
+  insertModels,
+  insertPlannedPredictions,
+  insertScored,
+  norm,
+  type PlannedPrediction,
+  predictionsWithScores,
+  referenceScore,
+  sourcePrices,
+  storedScores,
+  storePrices,
+} from './leaderboard-support.js';
+import type { TestDatabase } from './support/database.js';
 import { historiesDirectory, recordHistory } from './support/histories.js';
-import { createTemporalTestEnv } from './support/temporal.js';
+import { failureIn, type ScoringStack, startScoringStack } from './support/scoring-stack.js';
 import { temporalCli } from './support/tools.js';
 
 // The newest stored price: a whole minute an hour ago, so that the retention each refresh applies
@@ -35,22 +36,9 @@ import { temporalCli } from './support/tools.js';
 const T0 = Math.floor(Date.now() / 60_000) * 60 - 3600;
 const source = new SyntheticSource({ seed: 11 });
 
-const norm = (scale: number) => ({
-  type: 'mixture',
-  components: [{ density: { type: 'builtin', name: 'norm', params: { loc: 0, scale } }, weight: 1 }],
-});
-
-interface Planned {
-  modelId: string;
-  asset: string;
-  performedAt: number;
-  status: 'SUCCESS' | 'FAILED';
-  distributions: unknown;
-}
-
 /** 5-minute forecasts in 1-minute steps, every 4 minutes over the last 2 hours, for three models and two assets. */
-function plannedPredictions(): Planned[] {
-  const planned: Planned[] = [];
+function plannedPredictions(): PlannedPrediction[] {
+  const planned: PlannedPrediction[] = [];
   for (let t = T0 - 2 * 3600, round = 0; t <= T0 + 600; t += 240, round++) {
     for (const asset of ['BTC', 'ETH']) {
       planned.push({
@@ -78,21 +66,6 @@ function plannedPredictions(): Planned[] {
   return planned;
 }
 
-const scoreRow = z.object({
-  id: z.number(),
-  asset: z.string(),
-  horizon: z.number(),
-  step: z.number(),
-  status: z.string(),
-  distributions: z.unknown(),
-  resolvableAt: z.number(),
-  value: z.number().nullable(),
-  success: z.boolean().nullable(),
-  reason: z.string().nullable(),
-  scorer: z.string().nullable(),
-  scoredAt: z.number().nullable(),
-});
-
 /** With RECORD_HISTORIES=1, saves one run (not the latest) of a workflow for test/replay.test.ts. */
 function recordRun(address: string, workflowId: string, runId: string, name: string): void {
   if (process.env.RECORD_HISTORIES !== '1') return;
@@ -105,58 +78,34 @@ function recordRun(address: string, workflowId: string, runId: string, name: str
 }
 
 describe('scorePass', () => {
+  let stack: ScoringStack;
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
-  let workers: Worker[];
-  let running: Promise<void>[];
   const series = new Map<string, PriceSeries>();
+  const models = ['narrow', 'wide', 'broken'];
 
   beforeAll(async () => {
-    [env, db] = await Promise.all([createTemporalTestEnv(), createTestDatabase()]);
-    for (const asset of ['BTC', 'ETH']) {
-      const points = await source.fetch(asset, T0 - 3 * 3600, T0);
-      await insertPrices(
-        db.pool,
-        points.map((point) => ({ asset, ...point })),
-      );
-      series.set(asset, PriceSeries.fromPoints(points.map((point) => [point.ts, point.price] as const)));
-    }
-    await insertModels(db.pool, ['narrow', 'wide', 'broken']);
-    await db.pool.query(sql.unsafe`
-      INSERT INTO predictions (model_id, asset, horizon, step, status, distributions, performed_at, resolvable_at)
-      SELECT "modelId", asset, 300, 60, status, distributions, to_timestamp("performedAt"), to_timestamp("performedAt" + 300)
-      FROM jsonb_to_recordset(${JSON.stringify(plannedPredictions())}::jsonb)
-        AS p ("modelId" text, asset text, status text, distributions jsonb, "performedAt" float8)
-    `);
-    // Scored history of the same groups 8 days back, so every window of the leaderboard has a value.
-    await insertScored(
-      db.pool,
-      ['narrow', 'wide', 'broken'].flatMap((modelId, i) =>
-        ['BTC', 'ETH'].map((asset) => ({
-          modelId,
-          asset,
-          horizon: 300,
-          step: 60,
-          resolvableAt: T0 - 8 * DAY,
-          value: i,
-        })),
-      ),
-    );
-
-    const connection = { connection: env.nativeConnection };
-    workers = await Promise.all([
-      createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source }),
-      createScoringWorker({ ...connection, db: db.pool }),
-    ]);
-    running = workers.map((worker) => worker.run());
+    stack = await startScoringStack({
+      source,
+      seed: async (fresh) => {
+        for (const [asset, prices] of await sourcePrices(source, ['BTC', 'ETH'], T0 - 3 * 3600, T0)) {
+          await storePrices(fresh.pool, asset, prices.points);
+          series.set(asset, prices.series);
+        }
+        await insertModels(fresh.pool, models);
+        await insertPlannedPredictions(fresh.pool, plannedPredictions(), { horizon: 300, step: 60 });
+        // Scored history of the same groups 8 days back, so every window of the leaderboard has a value.
+        await insertScored(
+          fresh.pool,
+          earlierScores(models, ['BTC', 'ETH'], { horizon: 300, step: 60, resolvableAt: T0 - 8 * DAY }),
+        );
+      },
+    });
+    ({ env, db } = stack);
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
-    await db?.drop();
-    await env?.teardown();
+    await stack?.stop();
   });
 
   const firstRuns = new Map<string, string>();
@@ -171,14 +120,10 @@ describe('scorePass', () => {
   };
 
   const storedRows = () =>
-    db.pool.any(sql.type(scoreRow)`
-      SELECT p.id, p.asset, p.horizon, p.step, p.status, p.distributions, extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
-             s.value, s.success, s.failed_reason AS reason, s.scorer,
-             extract(epoch FROM p.scored_at)::float8 AS "scoredAt"
-      FROM predictions p LEFT JOIN scores s ON s.prediction_id = p.id
-      WHERE p.horizon = 300 AND p.resolvable_at > to_timestamp(${T0 - DAY}::float8)
-      ORDER BY p.id
-    `);
+    predictionsWithScores(
+      db.pool,
+      sql.fragment`p.horizon = 300 AND p.resolvable_at > to_timestamp(${T0 - DAY}::float8)`,
+    );
 
   it('scores exactly the covered predictions in batches, continuing as new, then refreshes the leaderboard', async () => {
     const asOf = new Date(T0 * 1000).toISOString();
@@ -195,11 +140,10 @@ describe('scorePass', () => {
 
     // Each score is the game's own likelihood on the full price series; failures carry the batch's
     // penalty, min(0, lowest success) = 0 for densities, with the scorer's reason.
-    const scorer = getScorer(condor, 'likelihood');
     for (const row of covered) {
-      const expected = scorer.score(row as ScorablePrediction, series.get(row.asset)!);
+      const expected = referenceScore(row, series.get(row.asset)!);
       expect(row.success).toBe(expected.success);
-      expect(row.value).toBe(expected.success ? expected.score : 0);
+      expect(row.value).toBe(expected.value);
       expect(row.reason).toBe(expected.reason);
       expect(row.scorer).toBe('condor-likelihood');
     }
@@ -225,15 +169,7 @@ describe('scorePass', () => {
       FROM leaderboard_entries e JOIN leaderboards l ON l.id = e.leaderboard_id
       WHERE l.as_of = to_timestamp(${T0}::float8) ORDER BY e.rank
     `);
-    const reference = rankModels(
-      modelWindowScores(groupWindowScores(await storedScores(db.pool), T0, condor.windows)),
-      'higher-is-better',
-    );
-    expect(entries.map((entry) => entry.modelId)).toEqual(reference.map((model) => model.modelId));
-    for (const [index, entry] of entries.entries()) {
-      expect(closeTo(entry.recent, reference[index]!.recent)).toBe(true);
-      expect(closeTo(entry.anchor, reference[index]!.anchor)).toBe(true);
-    }
+    expectReferenceRanking(entries, await storedScores(db.pool), T0);
     expect(entries[0]!.modelId).toBe('narrow');
     const child = await env.client.workflow.getHandle('score-pass/leaderboard').describe();
     expect(child.status.name).toBe('COMPLETED');
@@ -255,10 +191,7 @@ describe('scorePass', () => {
   it('scores the rest once later prices cover them', async () => {
     const later = T0 + 900;
     const points = await source.fetch('BTC', T0 + 60, later);
-    await insertPrices(
-      db.pool,
-      points.map((point) => ({ asset: 'BTC', ...point })),
-    );
+    await storePrices(db.pool, 'BTC', points);
     const result = await runPass('score-pass-later', { asOf: new Date(later * 1000).toISOString() });
     const rows = await storedRows();
     const newlyCovered = rows.filter(
@@ -274,10 +207,8 @@ describe('scorePass', () => {
 
   it('fails with a clear message for an unknown game, without retrying', async () => {
     await expect(runPass('score-pass-unknown-game', { game: 'chess', refreshLeaderboard: true })).rejects.toThrow();
-    const handle = env.client.workflow.getHandle('score-pass-unknown-game');
-    const history = await handle.fetchHistory();
-    const failure = history.events?.find((event) => event.workflowExecutionFailedEventAttributes)
-      ?.workflowExecutionFailedEventAttributes?.failure;
+    const history = await env.client.workflow.getHandle('score-pass-unknown-game').fetchHistory();
+    const failure = failureIn(history);
     const messages = [failure?.message, failure?.cause?.message, failure?.cause?.cause?.message].join(' | ');
     expect(messages).toMatch(/unknown game "chess"/);
     // Whichever activity met the unknown game first (scoring, or the leaderboard child's), none was retried.
