@@ -148,13 +148,59 @@ describe('insertPredictions', () => {
     ).rejects.toThrow(/row 0: distributions: only a SUCCESS prediction may carry distributions/);
   });
 
-  it('names the row whose body cannot be written as JSON', async () => {
-    await expect(
-      insertPredictions(db.pool, [row('m0', T0 + 9000), row('m1', T0 + 9000, { distributions: [1n] })]),
-    ).rejects.toThrow(/insertPredictions row 1: distributions cannot be written as JSON/);
-    await expect(insertPredictions(db.pool, [row('m0', T0 + 9000)], { statementChars: 0 })).rejects.toThrow(
+  it('stores a SUCCESS whose distributions cannot be written as JSON as FAILED with the reason, and the rest of the batch', async () => {
+    const slot = T0 + 9000;
+    const cyclic: Record<string, unknown> = { type: 'mixture' };
+    cyclic.self = cyclic;
+    let deep: unknown[] = [];
+    for (let depth = 0; depth < 100_000; depth++) deep = [deep];
+    const rows = [
+      row('m0', slot),
+      row('m1', slot, { distributions: [1n] }),
+      row('m2', slot, { distributions: [cyclic] }),
+      row('m3', slot, { distributions: deep }),
+      row('m4', slot, {
+        distributions: {
+          toJSON: () => {
+            throw new Error('no\u0000way');
+          },
+        },
+      }),
+      row('m5', slot, { distributions: [normal(1, 2)] }),
+    ];
+    // One statement per row: the unwritable rows fall in statements of their own and between others.
+    expect(await insertPredictions(db.pool, rows, { statementChars: 1 })).toBe(6);
+    const stored = await storedAt(slot);
+    expect(stored.map(({ model, status }) => [model, status])).toEqual([
+      ['m0', 'SUCCESS'],
+      ['m1', 'FAILED'],
+      ['m2', 'FAILED'],
+      ['m3', 'FAILED'],
+      ['m4', 'FAILED'],
+      ['m5', 'SUCCESS'],
+    ]);
+    expect(stored[0]!.body).toEqual(rows[0]!.distributions);
+    expect(stored[5]!.body).toEqual([normal(1, 2)]);
+    expect(stored.slice(1, 5).map((r) => r.body)).toEqual([null, null, null, null]);
+    expect(stored[1]!.reason).toMatch(/^distributions cannot be written as JSON: TypeError: .*BigInt/);
+    expect(stored[2]!.reason).toMatch(/^distributions cannot be written as JSON: TypeError: .*circular/);
+    expect(stored[3]!.reason).toBe(
+      'distributions cannot be written as JSON: RangeError: Maximum call stack size exceeded',
+    );
+    // PostgreSQL text cannot hold U+0000: the reason is cleaned like any other.
+    expect(stored[4]!.reason).toBe('distributions cannot be written as JSON: Error: no\ufffdway');
+    // A retry meets the same values and skips every row, unwritable ones included.
+    expect(await insertPredictions(db.pool, rows, { statementChars: 1 })).toBe(0);
+    expect(await storedAt(slot)).toEqual(stored);
+  });
+
+  it('still refuses a batch the caller got wrong, storing none of it', async () => {
+    await expect(insertPredictions(db.pool, [row('m0', T0 + 9060)], { statementChars: 0 })).rejects.toThrow(
       /statementChars must be positive/,
     );
-    expect(await storedAt(T0 + 9000)).toEqual([]);
+    await expect(
+      insertPredictions(db.pool, [row('m0', T0 + 9060), row('m1', T0 + 9060, { horizon: -1 })]),
+    ).rejects.toThrow(/insertPredictions row 1: horizon: /);
+    expect(await storedAt(T0 + 9060)).toEqual([]);
   });
 });

@@ -76,8 +76,8 @@ const storableText = (text: string) => text.replaceAll('\u0000', '\ufffd').repla
 type ValidPrediction = z.output<typeof predictionInput>;
 
 function* recordsOf(rows: readonly ValidPrediction[]): Generator<PredictionRecord> {
-  for (const [index, row] of rows.entries()) {
-    yield {
+  for (const row of rows) {
+    const record: PredictionRecord = {
       model_id: row.modelId,
       deployment_id: row.deploymentId ?? null,
       asset: row.asset,
@@ -88,27 +88,42 @@ function* recordsOf(rows: readonly ValidPrediction[]): Generator<PredictionRecor
       exec_time_us: row.execTimeUs ?? null,
       performed_at: row.performedAt,
       scheduled_at: row.scheduledAt ?? null,
-      body: row.status !== 'SUCCESS' ? null : (row.distributionsJson ?? bodyJson(row.distributions, index)),
+      body: null,
     };
+    if (row.status === 'SUCCESS') {
+      const body = row.distributionsJson === undefined ? bodyJson(row.distributions) : { text: row.distributionsJson };
+      if ('text' in body) {
+        record.body = body.text;
+      } else {
+        record.status = 'FAILED';
+        record.reason = storableText(body.unwritable);
+      }
+    }
+    yield record;
   }
 }
 
-/** The body as stored: JSON null stays JSON null (a SUCCESS whose answer was None), not SQL NULL. */
-function bodyJson(distributions: unknown, index: number): string | null {
-  if (distributions === undefined) return null;
-  let text: string | undefined;
+/**
+ * The body as stored: JSON null stays JSON null (a SUCCESS whose answer was None), not SQL NULL. A
+ * value JSON.stringify refuses (a cycle, a BigInt, nesting deeper than its recursion goes, a throwing
+ * toJSON) is reported rather than thrown: one such answer must not cost the rest of the round.
+ */
+function bodyJson(distributions: unknown): { text: string | null } | { unwritable: string } {
+  if (distributions === undefined) return { text: null };
   try {
-    text = JSON.stringify(distributions);
+    return { text: JSON.stringify(distributions) ?? 'null' };
   } catch (error) {
-    throw new TypeError(`insertPredictions row ${index}: distributions cannot be written as JSON: ${String(error)}`);
+    return { unwritable: `distributions cannot be written as JSON: ${String(error).slice(0, 500)}` };
   }
-  return text ?? 'null';
 }
 
 /**
  * Stores a batch of predictions and returns how many were new. A row whose (model, asset, horizon,
  * step, performed_at) or (model, asset, horizon, step, scheduled_at) is already stored is skipped, so
- * a retried activity never duplicates. A batch is one statement, or, past a few MB of bodies, several
+ * a retried activity never duplicates. A SUCCESS whose distributions JSON.stringify cannot write is
+ * stored as FAILED, without a body, with the reason ("distributions cannot be written as JSON: ..."),
+ * and the rest of the batch as given: retrying would meet the same value, so throwing would lose the
+ * round every time. A batch is one statement, or, past a few MB of bodies, several
  * in one transaction: all of it is stored or none. Bodies go in a `json` column as the text sent.
  */
 export async function insertPredictions(
