@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { games } from '../game/index.js';
 
 /**
  * Every setting of the coordinator, read from the environment (a `.env` file is the user's affair).
@@ -26,7 +27,10 @@ const definitions = {
     help: 'discovery WebSocket of the model orchestrator, ws://host:port/{crunch_id}',
     schema: z.string().default('ws://127.0.0.1:9091/condorgame'),
   },
-  GAME: { help: 'the game definition (lib/game)', schema: z.string().default('condor') },
+  GAME: {
+    help: `the game definition (lib/game): ${Object.keys(games).join(', ')}`,
+    schema: z.string().default('condor'),
+  },
   MARKET_DATA: {
     help: 'price source: pricedb:URL | pyth:URL | file:PATH | synthetic[:SEED], or "primary|fallback"',
     schema: z.string().default('pricedb:https://api--pricedb--tournament.crunchdao.cloud|synthetic:1'),
