@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { settingsHelp } from '../lib/config/index.js';
 import * as backfill from './commands/backfill.js';
 import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
@@ -27,5 +28,16 @@ const commands: Array<{ register: (program: Command) => void }> = [
 ];
 
 for (const command of commands) command.register(program);
+
+// Every command reads its settings from the environment; the root help names them all.
+program.addHelpText('after', () => {
+  const settings = settingsHelp();
+  const width = Math.max(...settings.map((setting) => setting.name.length));
+  const lines = settings.map(
+    ({ name, default: fallback, help }) =>
+      `  ${name.padEnd(width)}  ${help}${fallback ? ` (default: ${fallback})` : ''}`,
+  );
+  return `\nSettings (environment variables):\n${lines.join('\n')}\n`;
+});
 
 await program.parseAsync(process.argv);

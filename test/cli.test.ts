@@ -34,6 +34,10 @@ describe('the coordinator command', () => {
       'gateway',
     ];
     for (const command of commands) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    // The settings every command reads from the environment, with their defaults.
+    expect(help.stdout).toMatch(/^Settings \(environment variables\):$/m);
+    expect(help.stdout).toMatch(/^ {2}MODEL_TRANSPORT +gRPC to the models: .*\(default: http2\)$/m);
+    expect(help.stdout).toMatch(/^ {2}DATABASE_URL +PostgreSQL connection URL/m);
     const schedules = await coordinator(['schedules', '--help']);
     for (const sub of ['list', 'pause', 'unpause', 'trigger', 'ensure']) expect(schedules.stdout).toContain(sub);
     const models = await coordinator(['models', '--help']);

@@ -3,7 +3,7 @@ import { games } from '../game/index.js';
 
 /**
  * Every setting of the coordinator, read from the environment (a `.env` file is the user's affair).
- * One table: `coordinator --help` prints it (`settingsHelp`), and test/readme.test.ts checks that the README's
+ * One table: `coordinator --help` lists it (`settingsHelp`), and test/readme.test.ts checks that the README's
  * configuration table has a row for every setting, with its default.
  */
 const definitions = {
