@@ -20,9 +20,13 @@ export interface ReportRoutesOptions {
   leaderboard: LeaderboardCache;
 }
 
-/** Bodies come serialised from PostgreSQL (or the leaderboard cache) and are sent as they are. */
+/**
+ * Bodies come serialised from PostgreSQL (or the leaderboard cache) and are sent as they are. A string is
+ * encoded first: Node's socket writev sizes its buffer for a string at three bytes per character (about
+ * 0.8 MB for a 7-day global report) and costs more CPU than `Buffer.from` and a write of the bytes.
+ */
 function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(body);
+  return reply.type('application/json; charset=utf-8').send(typeof body === 'string' ? Buffer.from(body) : body);
 }
 
 const tags = ['reports'];
