@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const quiet = process.argv.includes('--quiet');
+// `npm test` also needs what only the tests use (docker-compose, to validate docker-compose.yml).
+const forTests = process.argv.includes('--tests');
 
 function say(message) {
   if (!quiet) console.log(`[setup] ${message}`);
@@ -146,7 +148,29 @@ async function ensurePostgres() {
   fail('PostgreSQL was started but does not accept connections on 127.0.0.1:5432');
 }
 
+// --- test-only tools ---------------------------------------------------------------------------
+function commandExists(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+// Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
+function ensureDockerCompose() {
+  if (commandExists('docker-compose')) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !commandExists('apt-get')) {
+    say('docker-compose is missing and cannot be installed here (needs apt-get as root): its test will say how');
+    return;
+  }
+  say('installing docker-compose from Debian (the compose file test uses it) ...');
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', 'docker-compose'], { stdio: 'ignore' }).status === 0;
+  if (install()) return;
+  spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+  if (!install()) say('apt-get could not install docker-compose: its test will say how');
+}
+
 ensureNodeModules();
+if (forTests) ensureDockerCompose();
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
 ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');

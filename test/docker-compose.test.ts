@@ -7,7 +7,9 @@ function dockerCompose(args: string[]): string {
     return execFileSync('docker-compose', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('docker-compose is missing: install it with `apt-get install docker-compose` (.ci/run does)');
+      throw new Error(
+        'docker-compose is missing: install it with `apt-get install docker-compose` (npm test does when it runs as root)',
+      );
     }
     throw new Error(`docker-compose ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? error}`);
   }
