@@ -234,6 +234,30 @@ describe.each(modelTransports)('the %s channel', (name) => {
     expect((await call(channel)).toString()).toBe('two');
   });
 
+  it('sends a refused stream again, but does not hammer a server that refuses everything', async () => {
+    let connections = 0;
+    let streams = 0;
+    const counting = http2.createServer();
+    cleanup.push(() => new Promise<void>((done) => counting.close(() => done())));
+    // A proxy would hide the refusal; count connections on a server that refuses everything instead.
+    counting.on('session', (session) => {
+      connections++;
+      session.on('error', () => {});
+    });
+    counting.on('stream', (stream) => {
+      streams++;
+      stream.on('error', () => {});
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    });
+    counting.listen(0, '127.0.0.1');
+    await once(counting, 'listening');
+    const refused = await failure(call(channelTo((counting.address() as AddressInfo).port)));
+    expect(refused.code).toBe(GrpcStatus.UNAVAILABLE);
+    // Ours retries once on a new connection (the old one may be a restarted process's); grpc-js on the same one.
+    expect(streams).toBe(2);
+    expect(connections).toBe(transport === 'http2' ? 2 : 1);
+  });
+
   it('close() cancels calls in flight and refuses new ones', async () => {
     const { port } = await startServer(() => {});
     const channel = channelTo(port);

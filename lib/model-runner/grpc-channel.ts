@@ -126,7 +126,7 @@ export class Http2Channel implements GrpcChannel {
         `the request (${request.length} bytes) is larger than the limit (${this.options.maxMessageBytes})`,
       );
     }
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       let session: http2.ClientHttp2Session;
       if (this.closed) throw new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed');
       if (this.session && !this.session.closed && !this.session.destroyed) session = this.session;
@@ -143,8 +143,9 @@ export class Http2Channel implements GrpcChannel {
       } catch (error) {
         // A stream the server refused was never processed, so sending it again on a fresh
         // connection is safe (gRPC's transparent retry): typically the model process restarted at
-        // the same address and this connection is the old one's, not yet seen to be gone.
-        if (!(error instanceof NotProcessed) || !waitForReady || this.closed) throw error;
+        // the same address and this connection is the old one's, not yet seen to be gone. Once only:
+        // a server that refuses every stream must not be hammered with connections until the deadline.
+        if (!(error instanceof NotProcessed) || !waitForReady || this.closed || attempt > 1) throw error;
         if (this.session === session) this.session = null;
         session.destroy();
       }
