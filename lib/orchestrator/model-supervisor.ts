@@ -257,7 +257,13 @@ export class ModelSupervisor {
       }
       return;
     }
-    if (!current && key === this.activeKey && Date.now() < this.restartNotBefore) return;
+    if (!current && key === this.activeKey && Date.now() < this.restartNotBefore) {
+      // Still backing off. The restart timer itself can fire a millisecond before the wall clock
+      // says the wait is over: returning then without a timer left the model recovering forever.
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => this.kick(), this.restartNotBefore - Date.now() + 1);
+      return;
+    }
     if (key !== this.activeKey) {
       this.activeKey = key;
       this.restarts = 0;
