@@ -100,18 +100,6 @@ export function closeTo(actual: number | null, expected: number | null): boolean
   return Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
 }
 
-/** A small seeded generator (mulberry32), so a failing random history can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** A one-component normal mixture, the density the score-pass and backfill models answer. */
 export const norm = (scale: number) => ({
   type: 'mixture',

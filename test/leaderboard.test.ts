@@ -14,16 +14,9 @@ import {
   rankModels,
 } from '../lib/game/index.js';
 import { readWindowScores, refreshLeaderboard } from '../lib/leaderboard/index.js';
-import {
-  closeTo,
-  DAY,
-  insertModels,
-  insertScored,
-  type ScoredRow,
-  seededRandom,
-  storedScores,
-} from './leaderboard-support.js';
+import { closeTo, DAY, insertModels, insertScored, type ScoredRow, storedScores } from './leaderboard-support.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { mulberry32 } from './support/mulberry32.js';
 
 const T = 1_750_000_000 - (1_750_000_000 % 3600); // a whole hour
 const windows = condor.windows;
@@ -295,7 +288,7 @@ describe('a constructed history', () => {
 
 describe('random histories written by concurrent writers, rescored and pruned', () => {
   it('stays equal to the reference', async () => {
-    const random = seededRandom(20_250_615);
+    const random = mulberry32(20_250_615);
     const models = Array.from({ length: 6 }, (_, i) => `random-${i}`);
     await insertModels(db.pool, models);
     const groups = [

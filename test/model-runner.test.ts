@@ -9,19 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallResult, type ModelInfo, ModelRunnerClient } from '../lib/model-runner/index.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { type ModelProcess, startModelProcess, stopAllModelProcesses } from './support/model-processes.js';
+import { mulberry32 } from './support/mulberry32.js';
 
 const MINUTES_30_DAYS = 30 * 24 * 60;
 
 /** A seeded random walk of 1-minute closes ending at the last whole minute, as [ts_seconds, price]. */
 function priceHistory(start: number, seed: number): Array<[number, number]> {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const end = Math.floor(Date.now() / 60_000) * 60;
   const points: Array<[number, number]> = [];
   let price = start;
