@@ -19,6 +19,7 @@ import { TestDiscoveryServer } from '../test/support/discovery-server.js';
 import { toolsPython } from '../test/support/tools.js';
 import { http2FloorRounds } from './fan-out/http2-floor.js';
 import { predictionJson } from './fan-out/payload.js';
+import { median, round1 } from './support/figures.js';
 
 interface Options {
   sizes: number[];
@@ -34,12 +35,6 @@ interface EndpointStats {
 
 const here = import.meta.dirname;
 const progress = (message: string) => process.stderr.write(`[fan-out] ${message}\n`);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const round1 = (value: number) => Math.round(value * 10) / 10;
 
 function parseOptions(args: string[]): Options {
   const options: Options = { sizes: [10, 100, 1000], rounds: 5, python: true };

@@ -18,6 +18,7 @@ import { withClient, withDatabase } from '../lib/db/database.js';
 import { createDatabasePool, migrate } from '../lib/db/index.js';
 import { createLogger } from '../lib/log/index.js';
 import { seedReports } from '../test/support/seed-reports.js';
+import { median } from './support/figures.js';
 
 const run = promisify(execFile);
 const autocannonCli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -63,11 +64,6 @@ async function load(url: string, connections: number, duration: number): Promise
   return figures;
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 interface Comparison {

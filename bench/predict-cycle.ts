@@ -26,6 +26,7 @@ import { type HistoryFigures, historyFigures } from './predict-cycle/history.js'
 import { densityAnswerJson } from './predict-cycle/payload.js';
 import { createPreviousTable, timePreviousInsert } from './predict-cycle/previous-insert.js';
 import { storedBodyBytes, timeInsert } from './predict-cycle/storage.js';
+import { median, round1 } from './support/figures.js';
 
 interface Options {
   sizes: number[];
@@ -40,12 +41,6 @@ const TICK_ERROR =
   'previous close as the documentation of the tracker base class describes';
 const CALL_TIMEOUT_MS = 60_000;
 const progress = (message: string) => process.stderr.write(`[predict-cycle] ${message}\n`);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const round1 = (value: number) => Math.round(value * 10) / 10;
 
 function parseOptions(args: string[]): Options {
   const options: Options = { sizes: [10, 100, 1000], reps: 5 };
