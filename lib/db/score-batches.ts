@@ -2,6 +2,7 @@
 // everything scoring one batch needs (bodies, current scores, the prices around them).
 import { type CommonQueryMethods, sql } from 'slonik';
 import { z } from 'zod';
+import { scorablePrediction } from './scores.js';
 import { seconds } from './validate.js';
 
 /**
@@ -77,17 +78,11 @@ export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOp
   return { ids: rows.map((row) => row.id), next: last ? { resolvableAt: last.cursorAt, id: last.id } : null };
 }
 
-const batchRow = z.object({
-  id: z.number(),
-  modelId: z.string(),
-  asset: z.string(),
-  horizon: z.number(),
-  step: z.number(),
-  status: z.string(),
+/** A scorable prediction with its body and its current score, if any. */
+const batchRow = scorablePrediction.extend({
   distributions: z.unknown(),
   /** Unix seconds. */
   performedAt: z.number(),
-  resolvableAt: z.number(),
   scoreValue: z.number().nullable(),
   scoreSuccess: z.boolean().nullable(),
   scoreFailedReason: z.string().nullable(),

@@ -2,7 +2,7 @@ import { type CommonQueryMethods, sql } from 'slonik';
 import { z } from 'zod';
 import { lastPerKey, nonEmpty, parseRows, unixSeconds } from './validate.js';
 
-const scorablePrediction = z.object({
+export const scorablePrediction = z.object({
   id: z.number(),
   modelId: z.string(),
   asset: z.string(),
