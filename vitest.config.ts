@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{lib,workflows,activities,gateway,cli,workers}/**/*.test.ts'],
+          include: ['{lib,workflows,activities,gateway,orchestrator,cli,workers}/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },

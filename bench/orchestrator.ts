@@ -5,12 +5,12 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CappedLog } from '../lib/orchestrator/capped-log.js';
-import { waitServing } from '../lib/orchestrator/health-check.js';
-import { Orchestrator } from '../lib/orchestrator/index.js';
-import { freePort } from '../lib/orchestrator/ports.js';
-import { DEFAULT_LIMITS, modelEnvironment, RunnerProcess } from '../lib/orchestrator/runner-process.js';
-import { waitForModel } from '../lib/orchestrator/testing/harness.js';
+import { CappedLog } from '../orchestrator/capped-log.js';
+import { waitServing } from '../orchestrator/health-check.js';
+import { Orchestrator } from '../orchestrator/index.js';
+import { freePort } from '../orchestrator/ports.js';
+import { DEFAULT_LIMITS, modelEnvironment, RunnerProcess } from '../orchestrator/runner-process.js';
+import { waitForModel } from '../orchestrator/testing/harness.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 

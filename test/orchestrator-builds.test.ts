@@ -3,9 +3,9 @@
 import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Orchestrator, type OrchestratorOptions } from '../lib/orchestrator/index.js';
-import { copyExamples, FrameRecorder, type Workspace, waitForModel } from '../lib/orchestrator/testing/harness.js';
-import { processRunning } from '../lib/orchestrator/testing/processes.js';
+import { Orchestrator, type OrchestratorOptions } from '../orchestrator/index.js';
+import { copyExamples, FrameRecorder, type Workspace, waitForModel } from '../orchestrator/testing/harness.js';
+import { processRunning } from '../orchestrator/testing/processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
 
 const MISSING_PACKAGE = 'crunch-coordinator-no-such-package-on-pypi';

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelStatus } from '../lib/orchestrator/index.js';
-import { copyExamples, type Workspace } from '../lib/orchestrator/testing/harness.js';
-import { processesMatching, processRunning } from '../lib/orchestrator/testing/processes.js';
+import type { ModelStatus } from '../orchestrator/index.js';
+import { copyExamples, type Workspace } from '../orchestrator/testing/harness.js';
+import { processesMatching, processRunning } from '../orchestrator/testing/processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
 
 const coordinator = join(repoRoot, 'bin', 'coordinator.mjs');

@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Orchestrator } from '../lib/orchestrator/index.js';
-import { copyExamples, type Workspace, waitForModel } from '../lib/orchestrator/testing/harness.js';
+import { Orchestrator } from '../orchestrator/index.js';
+import { copyExamples, type Workspace, waitForModel } from '../orchestrator/testing/harness.js';
 import { exampleSubmissions, repoRoot, toolsPython } from './support/tools.js';
 
 const run = promisify(execFile);

@@ -4,15 +4,15 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
-import { Orchestrator } from '../lib/orchestrator/index.js';
+import { Orchestrator } from '../orchestrator/index.js';
 import {
   announcedSets,
   copyExamples,
   FrameRecorder,
   type Workspace,
   waitForModel,
-} from '../lib/orchestrator/testing/harness.js';
-import { processRunning } from '../lib/orchestrator/testing/processes.js';
+} from '../orchestrator/testing/harness.js';
+import { processRunning } from '../orchestrator/testing/processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
 
 const MODELS = ['benchmark', 'mixture', 'misbehaving'];

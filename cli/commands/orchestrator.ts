@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../../lib/log/index.js';
-import { buildEnvironment, Orchestrator, type OrchestratorOptions } from '../../lib/orchestrator/index.js';
+import { buildEnvironment, Orchestrator, type OrchestratorOptions } from '../../orchestrator/index.js';
 import { integer } from '../options.js';
 
 const log = createLogger('orchestrator');

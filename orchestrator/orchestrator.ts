@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from '../log/index.js';
+import { createLogger } from '../lib/log/index.js';
 import type { CappedLog } from './capped-log.js';
 import { DiscoveryServer } from './discovery-server.js';
 import { EnvironmentCache } from './environments.js';
@@ -16,7 +16,7 @@ import type { FailureReport, ModelSpec, ModelState, ModelStatus } from './types.
 
 const log = createLogger('orchestrator');
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
+const repoRoot = resolve(import.meta.dirname, '..');
 
 export interface OrchestratorOptions {
   /** One folder per submission: `<id>/main.py`, `<id>/requirements.txt`, anything else it needs. */

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../log/index.js';
+import { createLogger } from '../lib/log/index.js';
 import { CappedLog } from './capped-log.js';
 import { deploymentId } from './deployment-id.js';
 import { type Environment, EnvironmentBuildError, type EnvironmentCache } from './environments.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const HEALTH_PROTO = resolve(import.meta.dirname, '..', '..', 'proto', 'health.proto');
+const HEALTH_PROTO = resolve(import.meta.dirname, '..', 'proto', 'health.proto');
 
 interface HealthCheckResponse {
   status: string;

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../log/index.js';
+import { createLogger } from '../lib/log/index.js';
 import type { PythonInterpreter } from './python.js';
 import { runLogged } from './run-logged.js';
 

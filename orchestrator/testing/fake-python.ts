@@ -5,7 +5,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PythonInterpreter } from '../python.js';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 const fakeModelRunner = (): string => `#!${process.execPath}
 const fs = require('node:fs');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { createLogger } from '../log/index.js';
+import { createLogger } from '../lib/log/index.js';
 import type { FailureReport, ModelState } from './types.js';
 
 const log = createLogger('orchestrator');
