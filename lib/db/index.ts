@@ -1,3 +1,16 @@
+export {
+  type CheckpointStatus,
+  type CheckpointSummary,
+  type CreateCheckpointOptions,
+  type CreateCheckpointResult,
+  checkpointMoves,
+  checkpointStatuses,
+  confirmCheckpoint,
+  createCheckpoint,
+  latestCheckpointEnd,
+  moveCheckpointStatus,
+  type StatusChange,
+} from './checkpoints.js';
 export { databaseName, defaultDatabaseUrl, ensureDatabase, withDatabase } from './database.js';
 export {
   clearFullHistorySent,
@@ -6,6 +19,14 @@ export {
   markFullHistorySent,
   recordDeployments,
 } from './deployments.js';
+export {
+  type AppendCycleResult,
+  appendMerkleCycle,
+  fromMicros,
+  lockEmissionChain,
+  type MerkleCycleRow,
+  merkleCycleRow,
+} from './merkle-cycles.js';
 export {
   defaultMigrationsDirectory,
   type MigrateOptions,
