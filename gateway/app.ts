@@ -2,14 +2,19 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { DatabasePool } from 'slonik';
+import { condor } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
-import { openReadOnlyDatabase } from './database.js';
+import { type ApiKeyOptions, installApiKeys } from './api-keys.js';
+import { openReadOnlyDatabase, openWritableDatabase } from './database.js';
 import { installErrorHandlers } from './errors.js';
 import { LeaderboardCache } from './leaderboard-cache.js';
+import { checkpointRoutes } from './routes/checkpoints.js';
 import { installDocs } from './routes/docs.js';
 import { healthRoutes, type TemporalHealthCheck } from './routes/health.js';
+import { merkleRoutes } from './routes/merkle.js';
 import { installMetrics } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
+import { type NodeIdentity, nodeRoutes } from './routes/node.js';
 import { reportRoutes } from './routes/reports.js';
 
 export interface GatewayOptions {
@@ -38,6 +43,10 @@ export interface GatewayOptions {
   /** Deadline of each /healthz check (default 2,000 ms). */
   healthTimeoutMs?: number;
   logger?: Logger;
+  /** API key tiers (public / read / admin by path); left out, every route is open. */
+  apiKeys?: ApiKeyOptions;
+  /** What /info and /reports/schema say (default: Condor's crunch id and windows, no address, devnet). */
+  node?: NodeIdentity;
 }
 
 export interface Gateway extends FastifyInstance {
@@ -62,15 +71,22 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     trustProxy: options.trustProxy ?? false,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
   });
+  // Only checkpoint confirmations and status moves write (a small pool of its own, opened on first use).
+  const writer = openWritableDatabase(options.db, { statementTimeoutMs: options.statementTimeoutMs ?? 5_000 });
   app.addHook('onClose', () => database.close());
+  app.addHook('onClose', () => writer.close());
 
   try {
     installErrorHandlers(app);
     // Docs first: @fastify/swagger only describes routes added after it.
     await installDocs(app);
     installMetrics(app, database);
+    if (options.apiKeys) installApiKeys(app, options.apiKeys);
     if (options.cors !== false) {
-      await app.register(cors, { origin: options.cors?.origins ?? '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
+      await app.register(cors, {
+        origin: options.cors?.origins ?? '*',
+        methods: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PATCH'],
+      });
     }
     if (options.rateLimit !== false) {
       const limit = options.rateLimit ?? { max: 1_200, timeWindowMs: 60_000 };
@@ -80,6 +96,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const leaderboardCache = new LeaderboardCache(database, { maxAgeMs: options.leaderboardMaxAgeMs ?? 250 });
     await app.register(reportRoutes, { database, leaderboard: leaderboardCache });
     await app.register(modelRoutes, { database });
+    await app.register(checkpointRoutes, { database, writer });
+    await app.register(merkleRoutes, { database });
+    await app.register(nodeRoutes, {
+      node: options.node ?? {
+        crunchId: condor.crunchId,
+        crunchAddress: '',
+        network: 'devnet',
+        windows: condor.windows,
+      },
+    });
     await app.register(healthRoutes, {
       database,
       timeoutMs: options.healthTimeoutMs ?? 2_000,

@@ -82,3 +82,50 @@ export async function openReadOnlyDatabase(
     close: async () => {},
   };
 }
+
+/** The few writes the gateway makes (a checkpoint's confirmation and status, which the platform sends). */
+export interface WritableDatabase {
+  write<T>(work: (db: CommonQueryMethods) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection string: a pool of two ordinary connections, opened on first use (most gateways never
+ * write). A slonik pool: used as it is, each write in its own transaction with the statement timeout.
+ */
+export function openWritableDatabase(
+  db: DatabasePool | string,
+  options: { statementTimeoutMs: number },
+): WritableDatabase {
+  if (typeof db === 'string') {
+    let pool: Promise<DatabasePool> | undefined;
+    const opened = () => {
+      pool ??= createDatabasePool({
+        connectionString: db,
+        statementTimeoutMs: options.statementTimeoutMs,
+        maximumPoolSize: 2,
+      }).catch((error: unknown) => {
+        pool = undefined;
+        throw error;
+      });
+      return pool;
+    };
+    return {
+      write: async (work) => work(await opened()),
+      close: async () => {
+        const current = pool;
+        pool = undefined;
+        await (await current?.catch(() => undefined))?.end();
+      },
+    };
+  }
+  const timeout = String(Math.round(options.statementTimeoutMs));
+  return {
+    write: (work) =>
+      db.transaction(async (transaction) => {
+        await transaction.query(sql.unsafe`SELECT set_config('statement_timeout', ${timeout}, true)`);
+        return work(transaction);
+      }),
+    close: async () => {},
+  };
+}

@@ -7,6 +7,7 @@ import {
   StatementCancelledError,
   StatementTimeoutError,
 } from 'slonik';
+import { withoutApiKey } from './api-keys.js';
 
 // States that mean "the database cannot serve us now", not "the gateway is broken": network failures,
 // SQLSTATE classes 08 (connection) and 28 (authorisation), a missing database, shutdown, too many clients.
@@ -50,15 +51,18 @@ export function installErrorHandlers(app: FastifyInstance): void {
     const status = error.statusCode;
     if (error.validation || (status !== undefined && status >= 400 && status < 500)) {
       const code = status && status >= 400 && status < 500 ? status : 400;
-      request.log.debug({ err: error, url: request.url }, 'request refused');
+      request.log.debug({ err: error, url: withoutApiKey(request.url) }, 'request refused');
       return reply.code(code).send({ statusCode: code, error: reason(code), message: error.message });
     }
     const unavailable = databaseUnavailable(error);
     if (unavailable) {
-      request.log.warn({ err: error, url: request.url }, `report request failed: ${unavailable}`);
+      request.log.warn({ err: error, url: withoutApiKey(request.url) }, `report request failed: ${unavailable}`);
       return reply.code(503).send({ statusCode: 503, error: reason(503), message: unavailable });
     }
-    request.log.error({ err: error, url: request.url }, 'report request failed with an unexpected error');
+    request.log.error(
+      { err: error, url: withoutApiKey(request.url) },
+      'report request failed with an unexpected error',
+    );
     return reply.code(500).send({ statusCode: 500, error: reason(500), message: 'internal error (logged)' });
   });
 

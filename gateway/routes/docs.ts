@@ -23,6 +23,12 @@ export async function installDocs(app: FastifyInstance): Promise<void> {
         { name: 'reports', description: 'the CrunchDAO UI contract (GAME.md §6)' },
         { name: 'models', description: 'per-model detail' },
         { name: 'operations', description: 'health and metrics' },
+        {
+          name: 'checkpoints',
+          description: 'paying models: emission checkpoints the platform settles (admin with an API key)',
+        },
+        { name: 'merkle', description: 'Merkle cycles, snapshots and inclusion proofs, for anyone to verify' },
+        { name: 'node', description: "the node's identity and the UI's report schema" },
       ],
     },
   });
