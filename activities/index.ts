@@ -2,6 +2,13 @@
 // long-lived resources (database pool, model client, price source). Workflows import these types only.
 
 export {
+  type CreateCheckpointInput,
+  createEmissionActivities,
+  type EmissionActivities,
+  type EmissionDeps,
+  type MerkleCycleSummary,
+} from './emission.js';
+export {
   createLeaderboardActivities,
   type LeaderboardActivities,
   type LeaderboardDeps,

@@ -11,7 +11,7 @@ import { connectClient, ensureSchedules, type RunningDevServer, startDevServer }
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
-import { scheduleSettings } from './settings.js';
+import { gatewayNodeOptions, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -140,6 +140,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       db: databaseUrl(settings),
       temporal: health,
       logger: createLogger('gateway'),
+      ...gatewayNodeOptions(settings),
     });
     await gateway.listen({ host: settings.GATEWAY_HOST, port: settings.GATEWAY_PORT });
     stops.push(() => gateway.close());
@@ -150,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
       'predict cycles': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-cycle`,
+      'emission checkpoints': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/emission-checkpoint`,
       database: databaseUrl(settings).replace(/:[^:@/]*@/, ':***@'),
       'model discovery': orchestratorUrl,
     };

@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import {
+  createEmissionActivities,
   createLeaderboardActivities,
   createMarketDataActivities,
   createScoreListingActivities,
@@ -21,6 +22,7 @@ export function createPostgresWorker(options: WorkerConnection & StorageDeps & M
       ...createMarketDataActivities(options),
       ...createScoreListingActivities(options),
       ...createLeaderboardActivities(options),
+      ...createEmissionActivities(options),
     },
     maxConcurrentActivityTaskExecutions: 10,
   });

@@ -10,6 +10,12 @@ export {
   backfillSlice,
 } from './backfill-scores.js';
 export {
+  defaultCheckpointSeconds,
+  type EmissionCheckpointInput,
+  type EmissionCheckpointResult,
+  emissionCheckpoint,
+} from './emission-checkpoint.js';
+export {
   type LeaderboardRefreshInput,
   type LeaderboardRefreshResult,
   leaderboardRefresh,

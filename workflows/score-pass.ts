@@ -3,11 +3,17 @@ import {
   ApplicationFailure,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ScoreListingActivities, ScoringActivities } from '../activities/index.js';
+import type {
+  EmissionActivities,
+  MerkleCycleSummary,
+  ScoreListingActivities,
+  ScoringActivities,
+} from '../activities/index.js';
 import type { ScoringCursor } from '../lib/db/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { taskQueues } from '../lib/temporal/task-queues.js';
@@ -53,9 +59,16 @@ export interface ScoringProgress {
 export interface ScorePassResult extends ScoringProgress {
   asOf: string;
   leaderboard: LeaderboardRefreshResult | null;
+  /** The Merkle cycle of the pass's snapshots (null without a leaderboard refresh). */
+  merkleCycle?: MerkleCycleSummary | null;
 }
 
 const listing = proxyActivities<ScoreListingActivities>({
+  taskQueue: taskQueues.postgres,
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+});
+const emission = proxyActivities<EmissionActivities>({
   taskQueue: taskQueues.postgres,
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
@@ -196,5 +209,9 @@ export async function scorePass(input: ScorePassInput = {}): Promise<ScorePassRe
           workflowId: `${workflowInfo().workflowId}/leaderboard`,
           args: [{ asOf, game, ...(input.scorer ? { scorer: input.scorer } : {}), retention: input.retention ?? true }],
         });
-  return { asOf, ...progress, leaderboard };
+  // The pass's snapshots, hashed and chained: what emission checkpoints commit to. Runs recorded before
+  // the Merkle chain existed replay without it.
+  const merkleCycle =
+    leaderboard !== null && patched('merkle-cycle') ? await emission.appendMerkleCycle({ asOf: asOfSec }) : null;
+  return { asOf, ...progress, leaderboard, merkleCycle };
 }

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { buildGateway } from '../../gateway/app.js';
 import { temporalHealthCheck } from '../../gateway/temporal-check.js';
+import { readSettings } from '../../lib/config/index.js';
 import { defaultDatabaseUrl } from '../../lib/db/index.js';
 import { createLogger } from '../../lib/log/index.js';
 import type { TemporalOptions } from '../../lib/temporal/index.js';
 import { integer, redact } from '../options.js';
+import { gatewayNodeOptions } from '../settings.js';
 
 const log = createLogger('gateway');
 
@@ -87,6 +89,7 @@ export function register(program: Command): void {
           trustProxy: options.trustProxy ?? false,
           statementTimeoutMs: options.statementTimeout,
           logger: log,
+          ...gatewayNodeOptions(readSettings()),
         });
         await app.listen({ port, host });
       } catch (error) {

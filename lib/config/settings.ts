@@ -58,6 +58,46 @@ const definitions = {
     help: 'TIMEOUT calls in a row before a model is reported',
     schema: z.coerce.number().int().positive().default(100),
   },
+  CHECKPOINT_INTERVAL_SECONDS: {
+    help: 'period of the emission checkpoint schedule (one checkpoint per period; 604800 = weekly)',
+    schema: z.coerce.number().int().positive().default(604_800),
+  },
+  CRUNCH_ID: {
+    help: "the crunch's name on CrunchDAO's platform (/info); unset: the game's crunch id",
+    schema: z.string().optional(),
+  },
+  CRUNCH_PUBKEY: {
+    help: "the crunch's on-chain address: /info and every checkpoint's emission",
+    schema: z.string().default(''),
+  },
+  NETWORK: { help: 'the Solana network the crunch lives on (/info)', schema: z.string().default('devnet') },
+  COMPUTE_PROVIDER: {
+    help: "wallet paid 100 % of a checkpoint's compute-provider pool; unset: none",
+    schema: z.string().optional(),
+  },
+  DATA_PROVIDER: {
+    help: "wallet paid 100 % of a checkpoint's data-provider pool; unset: none",
+    schema: z.string().optional(),
+  },
+  API_KEY: {
+    help: 'report gateway key: when set, admin routes (/reports/checkpoints/...) need it (X-API-Key, Authorization: Bearer or ?api_key)',
+    schema: z.string().optional(),
+  },
+  API_READ_AUTH: {
+    help: 'with API_KEY: also require it on read routes (all but the public ones)',
+    schema: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default('false')
+      .transform((value) => value === 'true' || value === '1' || value === 'yes'),
+  },
+  API_PUBLIC_PREFIXES: {
+    help: 'with API_KEY: comma-separated path prefixes never asked for it (replaces the default list)',
+    schema: z.string().optional(),
+  },
+  API_ADMIN_PREFIXES: {
+    help: 'with API_KEY: comma-separated path prefixes always asked for it (default /reports/backfill,/reports/checkpoints/,/custom)',
+    schema: z.string().optional(),
+  },
   GATEWAY_HOST: { help: 'report gateway listen address', schema: z.string().default('127.0.0.1') },
   GATEWAY_PORT: { help: 'report gateway port', schema: z.coerce.number().int().default(8000) },
   LOG_LEVEL: { help: 'trace | debug | info | warn | error | silent', schema: z.string().default('info') },

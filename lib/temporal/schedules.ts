@@ -10,9 +10,32 @@ export interface ScheduleSettings {
   scoreEverySeconds?: number;
   /** The game the score passes score (lib/game id). */
   game?: string;
+  /** Emission checkpoints: one per period; leave out to not schedule them. */
+  checkpoint?: CheckpointScheduleSettings;
 }
 
-export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pass' } as const;
+/** What each checkpoint run is given (the workflow's input, visible in the Web UI). */
+export interface CheckpointScheduleSettings {
+  everySeconds: number;
+  crunch: string;
+  computeProvider?: string;
+  dataProvider?: string;
+}
+
+export const scheduleIds = {
+  predictCycle: 'predict-cycle',
+  scorePass: 'score-pass',
+  emissionCheckpoint: 'emission-checkpoint',
+} as const;
+
+/**
+ * Ids of checkpoint runs: `checkpoint-<period end>`, the form the schedule gives its runs, so a run started by
+ * hand for the same instant is the same workflow and a period is never checkpointed twice.
+ */
+export const checkpointWorkflowPrefix = 'checkpoint';
+export function checkpointWorkflowId(periodEnd: Date): string {
+  return `${checkpointWorkflowPrefix}-${periodEnd.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
 
 /**
  * The recurring jobs. Each started run gets the id `<schedule id>-<scheduled time>`, so a duplicated
@@ -56,6 +79,23 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         args: [settings.game ? { game: settings.game } : {}],
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
+    });
+  }
+  if (settings.checkpoint) {
+    // Intervals are aligned to the epoch, so periods are too (weekly: Thursday 00:00 UTC to the next).
+    // BUFFER_ONE and a catch-up window of a whole period: a checkpoint missed while the workers were down
+    // is made when they are back, never skipped.
+    definitions.push({
+      scheduleId: scheduleIds.emissionCheckpoint,
+      spec: { intervals: [{ every: `${settings.checkpoint.everySeconds}s` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'emissionCheckpoint',
+        workflowId: checkpointWorkflowPrefix,
+        taskQueue: taskQueues.coordinator,
+        args: [settings.checkpoint],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: `${settings.checkpoint.everySeconds}s` },
     });
   }
   return definitions;
