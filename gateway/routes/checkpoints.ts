@@ -1,7 +1,7 @@
 // Checkpoints as CrunchDAO's platform reads and settles them: the list, one checkpoint and its views
 // (payload, emission, the CLI's emission file, prizes), the confirmation and status moves it sends,
 // and the reward history. Every route under /reports/checkpoints/ is admin when an API key is set.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type CheckpointStatus,
   checkpointStatuses,
@@ -59,6 +59,19 @@ const sendJson = (reply: FastifyReply, body: string) =>
   reply.type('application/json; charset=utf-8').send(Buffer.from(body));
 
 const tags = ['checkpoints'];
+
+/**
+ * Refuses a body whose `field` is not text before validation runs: Fastify's validator would turn a
+ * number into a string, and a transaction hash of 42 is a caller's mistake, not a hash.
+ */
+const textField = (field: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return problem(reply, 422, `the body must be a JSON object with "${field}"`);
+  }
+  const value = (body as Record<string, unknown>)[field];
+  if (value !== undefined && typeof value !== 'string') return problem(reply, 422, `${field} must be a string`);
+};
 const byId = { params: checkpointIdParams };
 const notFound = { 404: problemResponse, 503: problemResponse };
 
@@ -243,6 +256,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
     '/reports/checkpoints/:id/confirm',
     {
       attachValidation: true,
+      preValidation: textField('tx_hash'),
       schema: {
         tags,
         summary:
@@ -276,6 +290,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
     '/reports/checkpoints/:id/status',
     {
       attachValidation: true,
+      preValidation: textField('status'),
       schema: {
         tags,
         summary: 'Move the status one step: PENDING -> SUBMITTED -> CLAIMABLE -> PAID (anything else: 409)',
