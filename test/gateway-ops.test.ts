@@ -201,13 +201,30 @@ describe('/docs', () => {
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual([
       '/healthz',
+      '/info',
       '/metrics',
+      '/reports/checkpoints',
+      '/reports/checkpoints/latest',
+      '/reports/checkpoints/rewards',
+      '/reports/checkpoints/{id}',
+      '/reports/checkpoints/{id}/confirm',
+      '/reports/checkpoints/{id}/emission',
+      '/reports/checkpoints/{id}/emission/cli-format',
+      '/reports/checkpoints/{id}/payload',
+      '/reports/checkpoints/{id}/prizes',
+      '/reports/checkpoints/{id}/status',
+      '/reports/emissions/latest',
       '/reports/leaderboard',
+      '/reports/merkle/cycles',
+      '/reports/merkle/cycles/{id}',
+      '/reports/merkle/proof',
       '/reports/models',
       '/reports/models/global',
       '/reports/models/params',
       '/reports/models/{id}',
       '/reports/predictions',
+      '/reports/schema',
+      '/reports/snapshots',
     ]);
     const parameters = spec.paths['/reports/predictions'].get.parameters.map((p: { name: string }) => p.name);
     expect(parameters).toEqual(expect.arrayContaining(['projectIds', 'start', 'end']));
@@ -248,7 +265,7 @@ describe('CORS', () => {
       headers: { origin: 'https://hub.crunchdao.com', 'access-control-request-method': 'GET' },
     });
     expect(preflight.statusCode).toBe(204);
-    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS, POST, PATCH');
   });
 
   it('sends no CORS headers when disabled', async () => {
