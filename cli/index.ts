@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { settingsHelp } from '../lib/config/index.js';
 import * as backfill from './commands/backfill.js';
+import * as bundleWorkflows from './commands/bundle-workflows.js';
 import * as checkpoints from './commands/checkpoints.js';
 import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
@@ -26,6 +27,7 @@ const commands: Array<{ register: (program: Command) => void }> = [
   scorePrediction,
   gateway,
   backfill,
+  bundleWorkflows,
   checkpoints,
 ];
 

@@ -15,6 +15,7 @@ export {
   type EmissionCheckpointResult,
   emissionCheckpoint,
 } from './emission-checkpoint.js';
+export { type IngestPricesInput, type IngestPricesResult, ingestPrices } from './ingest-prices.js';
 export {
   type LeaderboardRefreshInput,
   type LeaderboardRefreshResult,

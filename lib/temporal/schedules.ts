@@ -23,10 +23,14 @@ export interface CheckpointScheduleSettings {
 }
 
 export const scheduleIds = {
+  ingestPrices: 'ingest-prices',
   predictCycle: 'predict-cycle',
   scorePass: 'score-pass',
   emissionCheckpoint: 'emission-checkpoint',
 } as const;
+
+/** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
+export const ingestPricesEverySeconds = 60;
 
 /**
  * Ids of checkpoint runs: `checkpoint-<period end>`, the form the schedule gives its runs, so a run started by
@@ -40,6 +44,9 @@ export function checkpointWorkflowId(periodEnd: Date): string {
 /**
  * The recurring jobs. Each started run gets the id `<schedule id>-<scheduled time>`, so a duplicated
  * start of the same instant is refused by Temporal itself.
+ * - ingest-prices: every minute, apart from the model calls so prices never wait for a model. SKIP: the
+ *   next run fetches whatever a skipped one would have (its writes are idempotent); a run is bounded to
+ *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it.
  * - predict-cycle: BUFFER_ONE, so a slow cycle delays the next one instead of running beside it (two
  *   cycles would compete for the same single-threaded model servers); a 5-minute catch-up window, since a
  *   prediction asked much later than its slot is worth little, and a longer outage is a gap to see, not
@@ -48,6 +55,19 @@ export function checkpointWorkflowId(periodEnd: Date): string {
  */
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const definitions: ScheduleOptions[] = [
+    {
+      scheduleId: scheduleIds.ingestPrices,
+      spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'ingestPrices',
+        workflowId: scheduleIds.ingestPrices,
+        taskQueue: taskQueues.coordinator,
+        args: [{}],
+        workflowRunTimeout: '10 minutes',
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
+    },
     {
       scheduleId: scheduleIds.predictCycle,
       spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
