@@ -3,8 +3,10 @@
 // checkpoint, and every snapshot's proof is checked by an independent verifier in Python that follows
 // CrunchDAO's hashing rules with Python's own json module and hashlib; confirm and status move as the
 // platform moves them, with the API key tiers in front.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { sql } from 'slonik';
@@ -28,7 +30,7 @@ import {
 } from './leaderboard-support.js';
 import type { TestDatabase } from './support/database.js';
 import { type ScoringStack, startScoringStack } from './support/scoring-stack.js';
-import { toolsPython } from './support/tools.js';
+import { repoRoot, toolsPython } from './support/tools.js';
 
 // A whole minute an hour ago (retention, measured from the real clock, keeps everything).
 const T0 = Math.floor(Date.now() / 60_000) * 60 - 3600;
@@ -343,4 +345,45 @@ describe('emission checkpoints', () => {
       expect.objectContaining({ id: checkpointId, tx_hash: 'sig1' }),
     ]);
   });
+
+  it('lists, shows and makes checkpoints from the command line, with the Web UI link of each run', async () => {
+    const coordinator = async (...args: string[]) => {
+      try {
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [resolve(repoRoot, 'bin/coordinator.mjs'), 'checkpoints', ...args],
+          {
+            env: {
+              ...process.env,
+              DATABASE_URL: db.url,
+              TEMPORAL_ADDRESS: env.address,
+              TEMPORAL_UI_PORT: '8233',
+              LOG_LEVEL: 'silent',
+            },
+          },
+        );
+        return { code: 0, stdout };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout + failed.stderr };
+      }
+    };
+    const runId = `checkpoint-${new Date(PERIOD_END * 1000).toISOString().replace('.000Z', 'Z')}`;
+    const list = await coordinator('list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(`${checkpointId}  PAID`);
+    expect(list.stdout).toContain('4 models, 5 Merkle cycles');
+    expect(list.stdout).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(runId)}`);
+    const show = await coordinator('show', checkpointId);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('"tx_hash": "sig1"');
+    expect(show.stdout).toContain(encodeURIComponent(runId));
+    expect((await coordinator('show', 'CKP_nope')).code).toBe(2);
+    // No leaderboard since the last checkpoint's end: the run says so and writes nothing.
+    const before = await dump();
+    const now = await coordinator('create-now');
+    expect(now.stdout).toMatch(/workflow checkpoint-\d{4}-.*Z\n/);
+    expect(now.stdout).toContain('no checkpoint: no leaderboard was published since the last one');
+    expect(await dump()).toEqual(before);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/log/index.js';
-import { ensureSchedules, scheduleIds } from '../lib/temporal/index.js';
+import { checkpointWorkflowId, ensureSchedules, scheduleIds } from '../lib/temporal/index.js';
 import { createTemporalTestEnv } from './support/temporal.js';
 
 describe('ensureSchedules', () => {
@@ -50,5 +50,32 @@ describe('ensureSchedules', () => {
     const ids: string[] = [];
     for await (const summary of env.client.schedule.list()) ids.push(summary.scheduleId);
     expect(ids.sort()).toEqual(['ingest-prices', 'predict-cycle', 'score-pass']);
+  });
+
+  it('schedules emission checkpoints: never skipped, a missed period caught up, runs named by their period end', async () => {
+    const checkpoint = { everySeconds: 604_800, crunch: 'Crunch1111', computeProvider: 'Compute1111' };
+    await ensureSchedules(
+      env.client,
+      { predictEverySeconds: 60, predictTimeoutMs: 30_000, modelShards: 1, checkpoint },
+      createLogger('test'),
+    );
+    const handle = env.client.schedule.getHandle(scheduleIds.emissionCheckpoint);
+    const described = await handle.describe();
+    expect(described.spec.intervals?.[0]?.every).toBe(604_800_000);
+    expect(described.policies.overlap).toBe('BUFFER_ONE');
+    expect(described.policies.catchupWindow).toBe(604_800_000);
+    expect(described.action.type === 'startWorkflow' && described.action.workflowType).toBe('emissionCheckpoint');
+    expect(described.action.type === 'startWorkflow' && described.action.args).toEqual([checkpoint]);
+    // A run the schedule starts has the id `coordinator checkpoints create-now` would give the same instant.
+    await handle.trigger();
+    let id: string | undefined;
+    for (let i = 0; i < 100 && id === undefined; i++) {
+      for await (const run of env.client.workflow.list({ query: "WorkflowType = 'emissionCheckpoint'" }))
+        id = run.workflowId;
+      if (id === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(id).toMatch(/^checkpoint-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(checkpointWorkflowId(new Date(id!.slice('checkpoint-'.length)))).toBe(id);
+    await env.client.workflow.getHandle(id!).terminate('no worker in this test');
   });
 });
