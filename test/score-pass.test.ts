@@ -7,10 +7,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startWorkflow } from '../cli/workflows.js';
 import type { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
-import type { ScorePassResult } from '../workflows/index.js';
+import type { ScorePassInput } from '../workflows/index.js';
 import {
   DAY,
   earlierScores,
@@ -109,14 +109,13 @@ describe('scorePass', () => {
   });
 
   const firstRuns = new Map<string, string>();
-  const runPass = async (workflowId: string, args: Record<string, unknown>) => {
-    const handle = await env.client.workflow.start('scorePass', {
-      taskQueue: taskQueues.coordinator,
+  const runPass = async (workflowId: string, args: ScorePassInput) => {
+    const handle = await startWorkflow(env.client, 'scorePass', {
       workflowId,
       args: [args],
     });
     firstRuns.set(workflowId, handle.firstExecutionRunId);
-    return (await handle.result()) as ScorePassResult;
+    return await handle.result();
   };
 
   const storedRows = () =>
