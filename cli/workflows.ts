@@ -54,6 +54,14 @@ export function scheduledStart<K extends CoordinatorWorkflowName>(
   name: K,
   workflowId: string,
   args: Parameters<CoordinatorWorkflows[K]>,
+  timeouts: Pick<WorkflowOptions, 'workflowRunTimeout' | 'workflowExecutionTimeout'> = {},
 ): ScheduleOptionsAction {
-  return { type: 'startWorkflow', workflowType: name, workflowId, taskQueue: taskQueues.coordinator, args };
+  return {
+    type: 'startWorkflow',
+    workflowType: name,
+    workflowId,
+    taskQueue: taskQueues.coordinator,
+    args,
+    ...timeouts,
+  };
 }

@@ -113,13 +113,20 @@ describe('predictCycle', () => {
     `);
 
   it('stores one row per expected model and slot over several cycles, with the right statuses and times', async () => {
+    // Prices come in on their own workflow (the ingest-prices schedule), before the cycles feed them.
+    const prices = await executeWorkflow(env.client, 'ingestPrices', {
+      workflowId: 'ingest-prices',
+      args: [{ scheduledAt: new Date((firstCycle + 120) * 1000).toISOString() }],
+    });
+    expect(prices.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
+    expect(prices.latest).toEqual({ BTC: firstCycle + 120, ETH: firstCycle + 120 });
+    recordHistory(env.address, 'ingest-prices', 'ingest-prices');
     const startedAt = Date.now() / 1000;
     const results: PredictCycleResult[] = [];
     for (let i = 0; i < 3; i++) results.push(await runCycle(firstCycle + 60 * i, `cycle-${i}`));
     const finishedAt = Date.now() / 1000;
 
     expect(results.map((r) => r.due)).toEqual([1, 1, 1]);
-    expect(results[0]!.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
     const rows = await storedRows();
     expect(rows).toHaveLength(9);
     for (let i = 0; i < 3; i++) {

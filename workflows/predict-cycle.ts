@@ -20,7 +20,6 @@ export interface PredictCycleInput {
 
 export interface PredictCycleResult {
   scheduledAt: string;
-  pricesStored: number;
   due: number;
   modelsTicked: number;
   modelsCalled: number;
@@ -29,9 +28,9 @@ export interface PredictCycleResult {
 }
 
 /**
- * One predict cycle: store the new prices, bring every model's price store up to the cycle's instant,
- * ask for the predictions due at that instant and store every answer. Everything is derived from the
- * scheduled instant, so a retried or repeated cycle stores nothing twice.
+ * One predict cycle: bring every model's price store up to the cycle's instant (from the prices the
+ * ingest-prices workflow stored), ask for the predictions due at that instant and store every answer.
+ * Everything is derived from the scheduled instant, so a retried or repeated cycle stores nothing twice.
  */
 export async function predictCycle(input: PredictCycleInput = {}): Promise<PredictCycleResult> {
   const untilSec = runInstant(input.scheduledAt, 'scheduledAt');
@@ -43,7 +42,6 @@ export async function predictCycle(input: PredictCycleInput = {}): Promise<Predi
 
   const groups = await postgres.loadPredictionGroups();
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
-  const prices = await postgres.syncPrices({ assets, untilSec });
 
   const due = duePredictions(untilSec, periodSec, groups);
   const models = modelCallsWithin(timeoutMs);
@@ -63,7 +61,6 @@ export async function predictCycle(input: PredictCycleInput = {}): Promise<Predi
     }
   const result: PredictCycleResult = {
     scheduledAt: new Date(untilSec * 1000).toISOString(),
-    pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
     due: due.length,
     modelsTicked: ticks.reduce((sum, tick) => sum + tick.ticked + tick.upToDate, 0),
     modelsCalled: rounds.reduce((sum, round) => sum + round.modelsCalled, 0),
