@@ -22,7 +22,7 @@ export interface ScoringDeps {
 }
 
 export interface ScorePredictionsInput extends ScorerChoice {
-  /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
+  /** One scoring batch: the failure penalty is the batch's (docs/game.md#likelihood step 5). */
   predictionIds: number[];
 }
 
@@ -86,7 +86,7 @@ export function createScoringActivities(deps: ScoringDeps) {
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds);
         const series = await seriesFor(deps.db, predictions);
-        // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
+        // docs/game.md#where-we-differ-from-crunchdaos-code: a prediction is scored only once its asset's prices reach its resolvable_at.
         const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
         const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
         const changed: ScoreInput[] = [];

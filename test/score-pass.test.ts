@@ -133,7 +133,7 @@ describe('scorePass', () => {
     const waiting = rows.filter((row) => row.resolvableAt > T0);
     expect(covered.length).toBeGreaterThan(150);
     expect(waiting.length).toBeGreaterThan(10);
-    // GAME.md §7: nothing is scored before its asset's prices reach its resolvable_at.
+    // docs/game.md#where-we-differ-from-crunchdaos-code: nothing is scored before its asset's prices reach its resolvable_at.
     expect(waiting.every((row) => row.value === null && row.scoredAt === null)).toBe(true);
     expect(covered.every((row) => row.value !== null && row.scoredAt !== null)).toBe(true);
 

@@ -48,7 +48,7 @@ const LISTED_ERROR_CHARS = 300;
 /**
  * Keeps every connected model deployment's price store current. It remembers, per deployment and
  * asset, the last price time it delivered; a deployment it has not fed yet, or that was set up again
- * (its instance may be new), gets the whole history first (GAME.md §7: upstream sent the incremental
+ * (its instance may be new), gets the whole history first (docs/game.md#where-we-differ-from-crunchdaos-code: upstream sent the incremental
  * tick first and the model lost its history). The memory lives with the connections it describes.
  */
 export class PriceFeed {
