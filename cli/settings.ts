@@ -1,7 +1,7 @@
 import type { GatewayOptions } from '../gateway/app.js';
 import type { Settings } from '../lib/config/index.js';
 import { getGame } from '../lib/game/index.js';
-import type { CheckpointScheduleSettings, ScheduleSettings } from '../lib/temporal/index.js';
+import type { CheckpointScheduleSettings, ScheduleSettings } from './schedules.js';
 
 /** The schedules as the settings ask for them. */
 export function scheduleSettings(settings: Settings): ScheduleSettings {

@@ -7,12 +7,13 @@ import { activatePredictionGroups } from '../lib/db/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
-import { connectClient, ensureSchedules, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
+import { connectClient, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
 import { chooseDatabase } from './database.js';
 import { redact } from './options.js';
+import { ensureSchedules } from './schedules.js';
 import { gatewayNodeOptions, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');

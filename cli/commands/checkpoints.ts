@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { checkpointById } from '../../gateway/queries/checkpoints.js';
 import { databaseUrl, readSettings, type Settings, temporalOptions } from '../../lib/config/index.js';
 import { createDatabasePool } from '../../lib/db/index.js';
-import { checkpointWorkflowId, connectClient, taskQueues } from '../../lib/temporal/index.js';
+import { connectClient } from '../../lib/temporal/index.js';
 import type { EmissionCheckpointInput, EmissionCheckpointResult } from '../../workflows/index.js';
+import { checkpointWorkflowId } from '../schedules.js';
 import { checkpointSettings } from '../settings.js';
+import { startWorkflow } from '../workflows.js';
 import { webUiLink } from './backfill.js';
 
 const listed = z.object({
@@ -86,14 +88,10 @@ async function createNow(options: { ui?: string }): Promise<void> {
     throw new Error(`cannot reach Temporal at ${temporal.address}: ${(error as Error).message}`);
   });
   try {
-    const handle = await client.workflow.start('emissionCheckpoint', {
-      taskQueue: taskQueues.coordinator,
-      workflowId,
-      args: [input],
-    });
+    const handle = await startWorkflow(client, 'emissionCheckpoint', { workflowId, args: [input] });
     console.log(`workflow ${workflowId}`);
     console.log(webUiLink(uiBase(settings, options.ui), temporal.namespace, workflowId));
-    const result = (await handle.result()) as EmissionCheckpointResult;
+    const result = await handle.result();
     const words: Record<EmissionCheckpointResult['outcome'], string> = {
       created: `checkpoint ${result.checkpoint?.id} made: ${result.checkpoint?.models} models, ${result.checkpoint?.cycles} Merkle cycles`,
       existing: `checkpoint ${result.checkpoint?.id} already existed; unchanged`,

@@ -1,6 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Logger } from '../log/index.js';
-import { taskQueues } from './task-queues.js';
+import type { Logger } from '../lib/log/index.js';
+import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
   predictEverySeconds: number;
@@ -8,8 +8,8 @@ export interface ScheduleSettings {
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
   scoreEverySeconds?: number;
-  /** The game the score passes score (lib/game id). */
-  game?: string;
+  /** The game the predict cycles and score passes play (lib/game id). */
+  game: string;
   /** Emission checkpoints: one per period; leave out to not schedule them. */
   checkpoint?: CheckpointScheduleSettings;
 }
@@ -29,9 +29,6 @@ export const scheduleIds = {
   emissionCheckpoint: 'emission-checkpoint',
 } as const;
 
-/** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
-export const ingestPricesEverySeconds = 60;
-
 /**
  * Ids of checkpoint runs: `checkpoint-<period end>`, the form the schedule gives its runs, so a run started by
  * hand for the same instant is the same workflow and a period is never checkpointed twice.
@@ -40,6 +37,9 @@ export const checkpointWorkflowPrefix = 'checkpoint';
 export function checkpointWorkflowId(periodEnd: Date): string {
   return `${checkpointWorkflowPrefix}-${periodEnd.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 }
+
+/** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
+export const ingestPricesEverySeconds = 60;
 
 /**
  * The recurring jobs. Each started run gets the id `<schedule id>-<scheduled time>`, so a duplicated
@@ -52,38 +52,29 @@ export function checkpointWorkflowId(periodEnd: Date): string {
  *   prediction asked much later than its slot is worth little, and a longer outage is a gap to see, not
  *   to paper over.
  * - score-pass: SKIP, as the next pass scores whatever the skipped one would have; catch-up of one period.
+ * - emission-checkpoint: intervals are aligned to the epoch, so periods are too (weekly: Thursday 00:00
+ *   UTC to the next). BUFFER_ONE and a catch-up window of a whole period: a checkpoint missed while the
+ *   workers were down is made when they are back, never skipped.
  */
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const definitions: ScheduleOptions[] = [
     {
       scheduleId: scheduleIds.ingestPrices,
       spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'ingestPrices',
-        workflowId: scheduleIds.ingestPrices,
-        taskQueue: taskQueues.coordinator,
-        args: [{}],
-        workflowRunTimeout: '10 minutes',
-      },
+      action: scheduledStart('ingestPrices', scheduleIds.ingestPrices, [{}], { workflowRunTimeout: '10 minutes' }),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
     },
     {
       scheduleId: scheduleIds.predictCycle,
       spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'predictCycle',
-        workflowId: scheduleIds.predictCycle,
-        taskQueue: taskQueues.coordinator,
-        args: [
-          {
-            periodSec: settings.predictEverySeconds,
-            shards: settings.modelShards,
-            timeoutMs: settings.predictTimeoutMs,
-          },
-        ],
-      },
+      action: scheduledStart('predictCycle', scheduleIds.predictCycle, [
+        {
+          game: settings.game,
+          periodSec: settings.predictEverySeconds,
+          shards: settings.modelShards,
+          timeoutMs: settings.predictTimeoutMs,
+        },
+      ]),
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '5 minutes' },
     },
   ];
@@ -91,30 +82,15 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     definitions.push({
       scheduleId: scheduleIds.scorePass,
       spec: { intervals: [{ every: `${settings.scoreEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scorePass',
-        workflowId: scheduleIds.scorePass,
-        taskQueue: taskQueues.coordinator,
-        args: [settings.game ? { game: settings.game } : {}],
-      },
+      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }]),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
   }
   if (settings.checkpoint) {
-    // Intervals are aligned to the epoch, so periods are too (weekly: Thursday 00:00 UTC to the next).
-    // BUFFER_ONE and a catch-up window of a whole period: a checkpoint missed while the workers were down
-    // is made when they are back, never skipped.
     definitions.push({
       scheduleId: scheduleIds.emissionCheckpoint,
       spec: { intervals: [{ every: `${settings.checkpoint.everySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'emissionCheckpoint',
-        workflowId: checkpointWorkflowPrefix,
-        taskQueue: taskQueues.coordinator,
-        args: [settings.checkpoint],
-      },
+      action: scheduledStart('emissionCheckpoint', checkpointWorkflowPrefix, [settings.checkpoint]),
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: `${settings.checkpoint.everySeconds}s` },
     });
   }
