@@ -29,6 +29,7 @@ import {
   storePrices,
 } from './leaderboard-support.js';
 import type { TestDatabase } from './support/database.js';
+import { recordHistory } from './support/histories.js';
 import { type ScoringStack, startScoringStack } from './support/scoring-stack.js';
 import { repoRoot, toolsPython } from './support/tools.js';
 
@@ -156,14 +157,17 @@ describe('emission checkpoints', () => {
     for (const asOf of PASSES) {
       const handle = await env.client.workflow.start('scorePass', {
         taskQueue: taskQueues.coordinator,
-        workflowId: `score-pass-${asOf}`,
+        // The last pass's id is the name its recorded history replays under (test/replay.test.ts).
+        workflowId: asOf === T0 ? 'score-pass-merkle' : `score-pass-${asOf}`,
         args: [{ asOf: new Date(asOf * 1000).toISOString() }],
       });
       const result = (await handle.result()) as ScorePassResult;
       expect(result.merkleCycle).toMatchObject({ outcome: 'appended', snapshots: 4 });
     }
+    recordHistory(env.address, 'score-pass-merkle', 'score-pass-merkle');
     const result = await runCheckpoint();
     expect(result.outcome).toBe('created');
+    recordHistory(env.address, `checkpoint-${new Date(PERIOD_END * 1000).toISOString()}`, 'emission-checkpoint');
     expect(result.checkpoint).toMatchObject({ models: 4, cycles: 5, snapshots: 20, leaderboardAsOf: T0 });
     checkpointId = result.checkpoint!.id;
 

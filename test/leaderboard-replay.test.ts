@@ -2,6 +2,7 @@
 // refresh, a backfill and both kinds of slice) replay on the current workflow code without determinism
 // errors. test/replay.test.ts replays every file; this one makes sure these stay recorded.
 // Re-record after an intended change: RECORD_HISTORIES=1 npx vitest run test/score-pass.test.ts test/backfill.test.ts
+// test/checkpoints.test.ts
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -17,6 +18,9 @@ const recorded: Record<string, string> = {
   'backfill-scores': 'backfill-scores',
   'backfill-slice-scores': 'backfill-scores/slice/scores',
   'backfill-slice-leaderboards': 'backfill-scores/slice/leaderboards',
+  // Recorded by test/checkpoints.test.ts: a pass with its Merkle step, and an emission checkpoint.
+  'score-pass-merkle': 'score-pass-merkle',
+  'emission-checkpoint': 'emission-checkpoint',
 };
 
 describe('scoring workflows replay', () => {
