@@ -83,3 +83,40 @@ CREATE TABLE merkle_snapshots (
 );
 CREATE INDEX merkle_snapshots_model_idx ON merkle_snapshots (model_id, period_end);
 CREATE INDEX merkle_snapshots_period_end_idx ON merkle_snapshots (period_end);
+
+-- The platform's settlement calls, the only writes the report gateway makes: SECURITY DEFINER, so a gateway
+-- role that may only read (sql/roles/gateway-reader.sh) can make exactly these moves and no other write.
+-- Each returns 'changed', 'unchanged', 'not-found' or 'conflict'.
+
+-- PENDING -> SUBMITTED with the transaction's hash. The same hash again changes nothing (the platform may
+-- repeat a call whose answer it lost); another hash, or a checkpoint past PENDING, is a conflict.
+CREATE FUNCTION checkpoint_confirm(checkpoint text, hash text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  found_status text;
+  found_hash text;
+BEGIN
+  SELECT status, tx_hash INTO found_status, found_hash FROM checkpoints WHERE id = checkpoint FOR UPDATE;
+  IF NOT FOUND THEN RETURN 'not-found'; END IF;
+  IF found_hash = hash THEN RETURN 'unchanged'; END IF;
+  IF found_status <> 'PENDING' THEN RETURN 'conflict'; END IF;
+  UPDATE checkpoints SET status = 'SUBMITTED', tx_hash = hash, submitted_at = now() WHERE id = checkpoint;
+  RETURN 'changed';
+END
+$$;
+
+-- One step along PENDING -> SUBMITTED -> CLAIMABLE -> PAID; any other move (the same state included) is a conflict.
+CREATE FUNCTION checkpoint_move(checkpoint text, target text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  found_status text;
+BEGIN
+  SELECT status INTO found_status FROM checkpoints WHERE id = checkpoint FOR UPDATE;
+  IF NOT FOUND THEN RETURN 'not-found'; END IF;
+  IF (found_status, target) NOT IN (('PENDING', 'SUBMITTED'), ('SUBMITTED', 'CLAIMABLE'), ('CLAIMABLE', 'PAID')) THEN
+    RETURN 'conflict';
+  END IF;
+  UPDATE checkpoints SET status = target WHERE id = checkpoint;
+  RETURN 'changed';
+END
+$$;

@@ -1,6 +1,6 @@
 // lib/db's Merkle chain and checkpoints on a real PostgreSQL: cycles from leaderboard snapshots,
 // a checkpoint over them, idempotence, and the status moves the platform makes.
-import { sql } from 'slonik';
+import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { appendMerkleCycle, confirmCheckpoint, createCheckpoint, moveCheckpointStatus } from '../lib/db/index.js';
@@ -167,5 +167,27 @@ describe('checkpoints', () => {
     expect(await moveCheckpointStatus(db.pool, id, 'CLAIMABLE')).toEqual({ outcome: 'changed' });
     expect(await moveCheckpointStatus(db.pool, id, 'PAID')).toEqual({ outcome: 'changed' });
     expect(await moveCheckpointStatus(db.pool, id, 'PAID')).toMatchObject({ outcome: 'conflict', status: 'PAID' });
+  });
+
+  it('lets a role that may only read make exactly the settlement moves, and no other write', async () => {
+    const role = `reader_${db.name}`;
+    await db.pool.query(sql.unsafe`CREATE ROLE ${sql.identifier([role])}`);
+    try {
+      await db.pool.query(sql.unsafe`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${sql.identifier([role])}`);
+      const asReader = <T>(work: (tx: DatabaseTransactionConnection) => Promise<T>) =>
+        db.pool.transaction(async (tx) => {
+          await tx.query(sql.unsafe`SET LOCAL ROLE ${sql.identifier([role])}`);
+          return work(tx);
+        });
+      const id = 'CKP_20260301_003000';
+      expect(await asReader((tx) => confirmCheckpoint(tx, id, 'tx9'))).toEqual({ outcome: 'changed' });
+      expect(await asReader((tx) => moveCheckpointStatus(tx, id, 'CLAIMABLE'))).toEqual({ outcome: 'changed' });
+      await expect(
+        asReader((tx) => tx.query(sql.unsafe`UPDATE checkpoints SET status = 'PAID' WHERE id = ${id}`)),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await db.pool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([role])}`);
+      await db.pool.query(sql.unsafe`DROP ROLE ${sql.identifier([role])}`);
+    }
   });
 });

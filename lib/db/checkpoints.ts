@@ -1,6 +1,6 @@
 // Emission checkpoints (sql/010): made once per period from the leaderboard and the Merkle chain, then
 // moved through PENDING -> SUBMITTED -> CLAIMABLE -> PAID by the platform that settles them.
-import { type CommonQueryMethods, sql } from 'slonik';
+import { type CommonQueryMethods, type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod';
 import { buildEmission, checkpointId, checkpointPeriod, merkleRoot } from '../emission/index.js';
 import { lockEmissionChain } from './merkle-cycles.js';
@@ -8,14 +8,6 @@ import { seconds } from './validate.js';
 
 export const checkpointStatuses = ['PENDING', 'SUBMITTED', 'CLAIMABLE', 'PAID'] as const;
 export type CheckpointStatus = (typeof checkpointStatuses)[number];
-
-/** The only moves a status may make; anything else (the same state included) is a conflict. */
-export const checkpointMoves: Readonly<Record<CheckpointStatus, CheckpointStatus | null>> = {
-  PENDING: 'SUBMITTED',
-  SUBMITTED: 'CLAIMABLE',
-  CLAIMABLE: 'PAID',
-  PAID: null,
-};
 
 export interface CreateCheckpointOptions {
   /** Unix seconds: the period's end (the schedule's time). */
@@ -185,41 +177,35 @@ export type StatusChange =
   | { outcome: 'not-found' }
   | { outcome: 'conflict'; status: CheckpointStatus; txHash: string | null };
 
+const outcome = z.object({ outcome: z.enum(['changed', 'unchanged', 'not-found', 'conflict']) });
 const current = z.object({ status: z.enum(checkpointStatuses), txHash: z.string().nullable() });
+
+/** The outcome of a settlement function (sql/010), with the checkpoint's state when it is a conflict. */
+async function settle(db: CommonQueryMethods, call: FragmentSqlToken, id: string): Promise<StatusChange> {
+  const result = await db.oneFirst(sql.type(outcome)`SELECT ${call} AS outcome`);
+  if (result !== 'conflict') return { outcome: result };
+  const row = await db.one(sql.type(current)`SELECT status, tx_hash AS "txHash" FROM checkpoints WHERE id = ${id}`);
+  return { outcome: 'conflict', ...row };
+}
 
 /**
  * The platform's confirmation that it settled a PENDING checkpoint on chain: SUBMITTED, with the
  * transaction's hash and the time. Idempotent: the same hash again changes nothing ('unchanged'); a
- * different hash, or a checkpoint that is no longer PENDING without this hash, is a conflict.
+ * different hash, or a checkpoint that is no longer PENDING without this hash, is a conflict. The rule
+ * lives in the database (`checkpoint_confirm`), which a read-only gateway role may call.
  */
-export async function confirmCheckpoint(db: CommonQueryMethods, id: string, txHash: string): Promise<StatusChange> {
-  return db.transaction(async (tx) => {
-    const row = await tx.maybeOne(sql.type(current)`
-      SELECT status, tx_hash AS "txHash" FROM checkpoints WHERE id = ${id} FOR UPDATE
-    `);
-    if (!row) return { outcome: 'not-found' };
-    if (row.txHash === txHash) return { outcome: 'unchanged' };
-    if (row.status !== 'PENDING') return { outcome: 'conflict', ...row };
-    await tx.query(sql.unsafe`
-      UPDATE checkpoints SET status = 'SUBMITTED', tx_hash = ${txHash}, submitted_at = now() WHERE id = ${id}
-    `);
-    return { outcome: 'changed' };
-  });
+export function confirmCheckpoint(db: CommonQueryMethods, id: string, txHash: string): Promise<StatusChange> {
+  return settle(db, sql.fragment`checkpoint_confirm(${id}, ${txHash})`, id);
 }
 
-/** Moves a checkpoint one step along PENDING -> SUBMITTED -> CLAIMABLE -> PAID; any other move is a conflict. */
-export async function moveCheckpointStatus(
+/**
+ * Moves a checkpoint one step along PENDING -> SUBMITTED -> CLAIMABLE -> PAID (`checkpoint_move`); any
+ * other move, to the same state included, is a conflict.
+ */
+export function moveCheckpointStatus(
   db: CommonQueryMethods,
   id: string,
   status: CheckpointStatus,
 ): Promise<StatusChange> {
-  return db.transaction(async (tx) => {
-    const row = await tx.maybeOne(sql.type(current)`
-      SELECT status, tx_hash AS "txHash" FROM checkpoints WHERE id = ${id} FOR UPDATE
-    `);
-    if (!row) return { outcome: 'not-found' };
-    if (checkpointMoves[row.status] !== status) return { outcome: 'conflict', ...row };
-    await tx.query(sql.unsafe`UPDATE checkpoints SET status = ${status} WHERE id = ${id}`);
-    return { outcome: 'changed' };
-  });
+  return settle(db, sql.fragment`checkpoint_move(${id}, ${status})`, id);
 }

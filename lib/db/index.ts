@@ -3,7 +3,6 @@ export {
   type CheckpointSummary,
   type CreateCheckpointOptions,
   type CreateCheckpointResult,
-  checkpointMoves,
   checkpointStatuses,
   confirmCheckpoint,
   createCheckpoint,

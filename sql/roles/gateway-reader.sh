@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run once by the postgres image when it creates the database (docker-compose.yml mounts it into
 # /docker-entrypoint-initdb.d): the report gateway's own role, which can read every table the migrations
-# create and write none. Its password comes from GATEWAY_DB_PASSWORD; GATEWAY_DB_ROLE names it
+# create and write none (a checkpoint's settlement goes through sql/010's SECURITY DEFINER functions). Its password comes from GATEWAY_DB_PASSWORD; GATEWAY_DB_ROLE names it
 # (default gateway_reader). The tables are created later by the migrations, as POSTGRES_USER.
 set -eu
 : "${GATEWAY_DB_PASSWORD:?set GATEWAY_DB_PASSWORD}"
