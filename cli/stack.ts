@@ -74,6 +74,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     GAME: gameId,
     PREDICT_EVERY_SECONDS: env.PREDICT_EVERY_SECONDS || String(Math.min(60, shortestInterval)),
     SCORE_EVERY_SECONDS: env.SCORE_EVERY_SECONDS || '30',
+    // A checkpoint every 10 minutes, so the first one (and what the platform would settle) shows locally.
+    CHECKPOINT_INTERVAL_SECONDS: env.CHECKPOINT_INTERVAL_SECONDS || '600',
   });
   const game = getGame(settings.GAME);
   const stops: Array<() => Promise<void>> = [];
