@@ -1,6 +1,7 @@
-// The production layout of docker-compose.yml, without Docker: every service its own process on its own
-// host address (distinct loopback addresses: 127.0.0.12 Temporal, .13 the orchestrator, .14 the gateway;
-// PostgreSQL is the machine's server), configured by environment exactly as the compose file does. The
+// The production layout of docker-compose.yml, without Docker: every service its own process, the
+// orchestrator and the gateway on host addresses of their own (distinct loopback addresses 127.0.0.13 and
+// .14; PostgreSQL is the machine's server, and the Temporal dev server stays on 127.0.0.1 because its
+// internal schedule worker dials the frontend there), configured by environment as the compose file does. The
 // orchestrator announces its own host's address (--advertise-host), two model-calls workers split the
 // fan-out (MODEL_SHARDS=2), one worker serves each other queue. Predictions, scores and the leaderboard
 // flow; a model-calls worker killed with SIGKILL while it holds a model-calls activity loses nothing.
@@ -18,7 +19,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort } from './support/model-processes.js';
 import { exampleSubmissions, repoRoot, temporalCli } from './support/tools.js';
 
-const hosts = { temporal: '127.0.0.12', orchestrator: '127.0.0.13', gateway: '127.0.0.14' };
+const hosts = { temporal: '127.0.0.1', orchestrator: '127.0.0.13', gateway: '127.0.0.14' };
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + timeoutMs;
