@@ -35,6 +35,28 @@ export function readOnlyConnectionString(connectionString: string): string {
 }
 
 /**
+ * A pool opened on first use and again after a failed attempt (slonik connects when a pool is created), so
+ * the gateway starts while PostgreSQL is down, answers 503 meanwhile, and recovers by itself.
+ */
+function lazyPool(options: { connectionString: string; statementTimeoutMs: number; maximumPoolSize: number }) {
+  let pool: Promise<DatabasePool> | undefined;
+  return {
+    opened: (): Promise<DatabasePool> => {
+      pool ??= createDatabasePool(options).catch((error: unknown) => {
+        pool = undefined;
+        throw error;
+      });
+      return pool;
+    },
+    close: async (): Promise<void> => {
+      const current = pool;
+      pool = undefined;
+      await (await current?.catch(() => undefined))?.end();
+    },
+  };
+}
+
+/**
  * A connection string: the gateway opens its own pool whose connections are read-only with the given
  * statement timeout. A slonik pool (e.g. shared with other code in the process): each request runs in a
  * transaction made read-only, with the timeout set for that transaction only.
@@ -45,29 +67,12 @@ export async function openReadOnlyDatabase(
 ): Promise<ReadOnlyDatabase> {
   if (typeof db === 'string') {
     const connectionString = readOnlyConnectionString(db);
-    // Opened on first use and again after a failed attempt (slonik connects when a pool is created), so
-    // the gateway starts while PostgreSQL is down, answers 503 meanwhile, and recovers by itself.
-    let pool: Promise<DatabasePool> | undefined;
-    const opened = () => {
-      pool ??= createDatabasePool({
-        connectionString,
-        statementTimeoutMs: options.statementTimeoutMs,
-        maximumPoolSize: options.maximumPoolSize,
-      }).catch((error: unknown) => {
-        pool = undefined;
-        throw error;
-      });
-      return pool;
-    };
-    return {
-      owned: true,
-      read: async (work) => work(await opened()),
-      close: async () => {
-        const current = pool;
-        pool = undefined;
-        await (await current?.catch(() => undefined))?.end();
-      },
-    };
+    const pool = lazyPool({
+      connectionString,
+      statementTimeoutMs: options.statementTimeoutMs,
+      maximumPoolSize: options.maximumPoolSize,
+    });
+    return { owned: true, read: async (work) => work(await pool.opened()), close: pool.close };
   }
   const timeout = String(Math.round(options.statementTimeoutMs));
   return {
@@ -98,26 +103,8 @@ export function openWritableDatabase(
   options: { statementTimeoutMs: number },
 ): WritableDatabase {
   if (typeof db === 'string') {
-    let pool: Promise<DatabasePool> | undefined;
-    const opened = () => {
-      pool ??= createDatabasePool({
-        connectionString: db,
-        statementTimeoutMs: options.statementTimeoutMs,
-        maximumPoolSize: 2,
-      }).catch((error: unknown) => {
-        pool = undefined;
-        throw error;
-      });
-      return pool;
-    };
-    return {
-      write: async (work) => work(await opened()),
-      close: async () => {
-        const current = pool;
-        pool = undefined;
-        await (await current?.catch(() => undefined))?.end();
-      },
-    };
+    const pool = lazyPool({ connectionString: db, statementTimeoutMs: options.statementTimeoutMs, maximumPoolSize: 2 });
+    return { write: async (work) => work(await pool.opened()), close: pool.close };
   }
   const timeout = String(Math.round(options.statementTimeoutMs));
   return {

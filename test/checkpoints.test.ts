@@ -17,17 +17,7 @@ import { condor } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
 import type { EmissionCheckpointResult, ScorePassResult } from '../workflows/index.js';
-import {
-  DAY,
-  earlierScores,
-  insertModels,
-  insertPlannedPredictions,
-  insertScored,
-  norm,
-  type PlannedPrediction,
-  sourcePrices,
-  storePrices,
-} from './leaderboard-support.js';
+import { norm, type PlannedPrediction, seedPlannedGame, sourcePrices, storePrices } from './leaderboard-support.js';
 import type { TestDatabase } from './support/database.js';
 import { recordHistory } from './support/histories.js';
 import { type ScoringStack, startScoringStack } from './support/scoring-stack.js';
@@ -101,12 +91,7 @@ describe('emission checkpoints', () => {
         for (const [asset, prices] of await sourcePrices(source, ['BTC', 'ETH'], T0 - 4 * 3600, T0 + 600)) {
           await storePrices(fresh.pool, asset, prices.points);
         }
-        await insertModels(fresh.pool, models);
-        await insertPlannedPredictions(fresh.pool, plannedPredictions(), { horizon: 300, step: 60 });
-        await insertScored(
-          fresh.pool,
-          earlierScores(models, ['BTC', 'ETH'], { horizon: 300, step: 60, resolvableAt: T0 - 8 * DAY }),
-        );
+        await seedPlannedGame(fresh.pool, { models, planned: plannedPredictions(), at: T0 });
       },
     });
     ({ env, db } = stack);

@@ -234,3 +234,19 @@ export function expectReferenceRanking(
     expect(closeTo(entry.recent, reference[index]!.recent)).toBe(true);
   });
 }
+
+/**
+ * The score-pass seed: models, their planned 5-minute predictions (1-minute steps) on BTC and ETH, and one
+ * scored prediction per model and asset 8 days before `at`, so every window of the leaderboard has a value.
+ */
+export async function seedPlannedGame(
+  db: CommonQueryMethods,
+  options: { models: readonly string[]; planned: readonly PlannedPrediction[]; at: number },
+): Promise<void> {
+  await insertModels(db, options.models);
+  await insertPlannedPredictions(db, options.planned, { horizon: 300, step: 60 });
+  await insertScored(
+    db,
+    earlierScores(options.models, ['BTC', 'ETH'], { horizon: 300, step: 60, resolvableAt: options.at - 8 * DAY }),
+  );
+}

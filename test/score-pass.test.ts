@@ -13,15 +13,12 @@ import { SyntheticSource } from '../lib/market-data/index.js';
 import type { ScorePassInput } from '../workflows/index.js';
 import {
   DAY,
-  earlierScores,
   expectReferenceRanking,
-  insertModels,
-  insertPlannedPredictions,
-  insertScored,
   norm,
   type PlannedPrediction,
   predictionsWithScores,
   referenceScore,
+  seedPlannedGame,
   sourcePrices,
   storedScores,
   storePrices,
@@ -92,13 +89,7 @@ describe('scorePass', () => {
           await storePrices(fresh.pool, asset, prices.points);
           series.set(asset, prices.series);
         }
-        await insertModels(fresh.pool, models);
-        await insertPlannedPredictions(fresh.pool, plannedPredictions(), { horizon: 300, step: 60 });
-        // Scored history of the same groups 8 days back, so every window of the leaderboard has a value.
-        await insertScored(
-          fresh.pool,
-          earlierScores(models, ['BTC', 'ETH'], { horizon: 300, step: 60, resolvableAt: T0 - 8 * DAY }),
-        );
+        await seedPlannedGame(fresh.pool, { models, planned: plannedPredictions(), at: T0 });
       },
     });
     ({ env, db } = stack);

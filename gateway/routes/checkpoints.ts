@@ -78,6 +78,19 @@ const notFound = { 404: problemResponse, 503: problemResponse };
 /** `+00:00` rather than the API's microsecond form, as the reference's payload writes period bounds. */
 const isoformat = (iso: string) => iso.replace(/\.000000\+00:00$/, '+00:00');
 
+/** Options of the two settlement routes: a text `field` in a JSON object body; 422 for anything else. */
+const settlement = (field: string, body: object, summary: string) => ({
+  attachValidation: true,
+  preValidation: textField(field),
+  schema: {
+    tags,
+    summary,
+    ...byId,
+    body,
+    response: { 200: checkpointSchema, 401: problemResponse, 409: problemResponse, 422: problemResponse, ...notFound },
+  },
+});
+
 const modelOf = (document: CheckpointDocument, index: number): string =>
   document.meta.ranking[index]?.model_id ?? String(index);
 
@@ -254,57 +267,33 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
 
   app.post<{ Params: { id: string }; Body: { tx_hash?: string } }>(
     '/reports/checkpoints/:id/confirm',
-    {
-      attachValidation: true,
-      preValidation: textField('tx_hash'),
-      schema: {
-        tags,
-        summary:
-          'The platform settled the checkpoint: SUBMITTED with the transaction hash (the same hash again: 200, unchanged)',
-        ...byId,
-        body: confirmBody,
-        response: {
-          200: checkpointSchema,
-          401: problemResponse,
-          409: problemResponse,
-          422: problemResponse,
-          ...notFound,
-        },
-      },
-    },
+    settlement(
+      'tx_hash',
+      confirmBody,
+      'The platform settled the checkpoint: SUBMITTED with the transaction hash (the same hash again: 200, unchanged)',
+    ),
     async (request, reply) => {
       if (request.validationError) return problem(reply, 422, `bad body: ${request.validationError.message}`);
       const txHash = request.body?.tx_hash?.trim();
       if (!txHash) return problem(reply, 422, 'tx_hash required');
       const id = request.params.id;
       const change = await writer.write((db) => confirmCheckpoint(db, id, txHash));
-      return answer(reply, id, change, (c) =>
-        c.status === 'PENDING'
-          ? `Checkpoint is ${c.status}, expected PENDING`
-          : `Checkpoint is ${c.status}${c.txHash ? ' with another tx_hash' : ''}, expected PENDING`,
+      return answer(
+        reply,
+        id,
+        change,
+        (c) => `Checkpoint is ${c.status}${c.txHash ? ` with tx_hash ${c.txHash}` : ''}, expected PENDING`,
       );
     },
   );
 
   app.patch<{ Params: { id: string }; Body: { status?: string } }>(
     '/reports/checkpoints/:id/status',
-    {
-      attachValidation: true,
-      preValidation: textField('status'),
-      schema: {
-        tags,
-        summary: 'Move the status one step: PENDING -> SUBMITTED -> CLAIMABLE -> PAID (anything else: 409)',
-        ...byId,
-        body: statusBody,
-        response: {
-          200: checkpointSchema,
-          401: problemResponse,
-          409: problemResponse,
-          422: problemResponse,
-          ...notFound,
-        },
-      },
-    },
+    settlement(
+      'status',
+      statusBody,
+      'Move the status one step: PENDING -> SUBMITTED -> CLAIMABLE -> PAID (anything else: 409)',
+    ),
     async (request, reply) => {
       if (request.validationError) return problem(reply, 422, `bad body: ${request.validationError.message}`);
       const status = request.body?.status;

@@ -33,6 +33,13 @@ function timeOf(value: string | undefined, name: string): string | undefined {
   }
 }
 
+/** `since` and `until` (both optional, inclusive) and `limit` of the list routes. */
+const listOf = (query: { since?: string; until?: string; limit: number }) => ({
+  since: timeOf(query.since, 'since'),
+  until: timeOf(query.until, 'until'),
+  limit: query.limit,
+});
+
 export async function merkleRoutes(app: FastifyInstance, { database }: { database: ReadOnlyDatabase }) {
   app.get<{ Querystring: { since?: string; until?: string; limit: number } }>(
     '/reports/merkle/cycles',
@@ -45,12 +52,8 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
       },
     },
     async (request, reply) => {
-      const since = timeOf(request.query.since, 'since');
-      const until = timeOf(request.query.until, 'until');
-      return sendJson(
-        reply,
-        await database.read((db) => merkleCycles(db, { since, until, limit: request.query.limit })),
-      );
+      const list = listOf(request.query);
+      return sendJson(reply, await database.read((db) => merkleCycles(db, list)));
     },
   );
 
@@ -117,13 +120,9 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
       },
     },
     async (request, reply) => {
-      const since = timeOf(request.query.since, 'since');
-      const until = timeOf(request.query.until, 'until');
+      const list = listOf(request.query);
       const modelId = request.query.model_id === undefined ? undefined : checkModelId(request.query.model_id);
-      return sendJson(
-        reply,
-        await database.read((db) => merkleSnapshots(db, { modelId, since, until, limit: request.query.limit })),
-      );
+      return sendJson(reply, await database.read((db) => merkleSnapshots(db, { ...list, modelId })));
     },
   );
 }
