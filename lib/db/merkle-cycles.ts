@@ -78,15 +78,18 @@ export async function appendMerkleCycle(db: CommonQueryMethods, options: { asOf:
     );
     if (previous && previous.cycleAtUs > atUs) return { outcome: 'behind-chain', cycle: null };
     const startUs = previous?.cycleAtUs ?? atUs;
+    // Counted over the period's range of resolvable_at for all models at once (its own index), not per
+    // model: a model's whole history would be read for each of them otherwise.
     const sources = await tx.any(sql.type(leafSource)`
+      WITH counts AS (
+        SELECT p.model_id, count(*) AS n FROM predictions p
+        WHERE p.resolvable_at > ${fromMicros(startUs)} AND p.resolvable_at <= ${at} AND p.scored_at IS NOT NULL
+        GROUP BY p.model_id
+      )
       SELECT s.model_id AS "modelId", s.score_recent AS "scoreRecent", s.score_steady AS "scoreSteady",
              s.score_anchor AS "scoreAnchor", coalesce(c.n, 0)::int AS "predictionCount"
       FROM model_score_snapshots s
-      LEFT JOIN LATERAL (
-        SELECT count(*) AS n FROM predictions p
-        WHERE p.model_id = s.model_id AND p.scored_at IS NOT NULL
-          AND p.resolvable_at > ${fromMicros(startUs)} AND p.resolvable_at <= ${at}
-      ) c ON true
+      LEFT JOIN counts c ON c.model_id = s.model_id
       WHERE s.as_of = ${at}
       ORDER BY s.model_id COLLATE "C"
     `);
