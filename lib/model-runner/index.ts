@@ -3,6 +3,13 @@ export { ModelRunnerClient } from './client.js';
 export { type DiscoveryMessage, type FailureReport, type ModelState, parseDiscoveryMessage } from './discovery.js';
 export { GrpcError, GrpcStatus, type ModelTransport, modelTransports } from './grpc-channel.js';
 export { parsePythonJson, pythonJsonDumps } from './python-json.js';
+export {
+  CredentialsError,
+  type GatewayCredentials,
+  loadModelCredentials,
+  type ModelCredentials,
+  type SecureCredentials,
+} from './security/credentials.js';
 export type {
   CallArguments,
   CallOptions,
