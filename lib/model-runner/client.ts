@@ -327,7 +327,8 @@ function encodeArgument(value: Value) {
   return value === null ? JSON_NULL : encodeVariant(value);
 }
 
-function toModelInfo(state: ModelState): ModelInfo {
+/** A discovery entry as the model it announces. */
+export function toModelInfo(state: ModelState): ModelInfo {
   return {
     modelId: state.modelId,
     deploymentId: state.deploymentId,

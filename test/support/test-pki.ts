@@ -2,7 +2,7 @@
 // committed): a test CA and another one, certificates for model nodes and for the coordinator, and
 // Ed25519 wallets that sign a node's identity the way CrunchDAO's certificate tool does.
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,8 +170,4 @@ export function signedIdentity(options: {
     'x-server-auth-signature': sign(null, message, options.wallet.privateKey).toString('base64'),
     'x-server-wallet-pubkey': (options.namedWallet ?? options.wallet).address,
   };
-}
-
-export function publicKeyOf(key: KeyObject): KeyObject {
-  return createPublicKey(key);
 }
