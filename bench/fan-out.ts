@@ -52,7 +52,7 @@ function parseOptions(args: string[]): Options {
 }
 
 /** The endpoints run in their own Node process, so they do not share our event loop. */
-class Endpoints {
+export class Endpoints {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(): Promise<Endpoints> {
@@ -70,8 +70,9 @@ class Endpoints {
     return reply;
   }
 
-  listen(count: number) {
-    return this.request<{ ports: number[]; answerBytes: number }>({ command: 'listen', count });
+  /** `tls`: secure model nodes (see endpoints.ts). */
+  listen(count: number, tls?: { cert: string; key: string; ca: string; identities: Array<Record<string, string>> }) {
+    return this.request<{ ports: number[]; answerBytes: number }>({ command: 'listen', count, tls });
   }
 
   reset() {

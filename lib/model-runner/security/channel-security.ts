@@ -5,7 +5,7 @@ import { type PeerCertificate, rootCertificates, checkServerIdentity as tlsCheck
 import type { ModelInfo } from '../types.js';
 import type { GatewayCredentials, ModelCredentials, SecureCredentials } from './credentials.js';
 import { gatewayToken } from './gateway-token.js';
-import { checkServerIdentity } from './server-identity.js';
+import { serverIdentityChecker } from './server-identity.js';
 import { authenticationError, connectionFailure, modelNodeHostname, probeModelNode } from './tls-probe.js';
 
 export interface ChannelSecurity {
@@ -60,7 +60,7 @@ async function secureChannel(credentials: SecureCredentials, model: ModelInfo): 
     },
     authority: hostname,
     connectError: (error) => connectionFailure(error, `${model.ip}:${model.port}`, hostname),
-    checkAnswer: (headers) => checkServerIdentity(headers, expected),
+    checkAnswer: serverIdentityChecker(expected),
   };
 }
 
