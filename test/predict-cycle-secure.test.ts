@@ -13,7 +13,6 @@ import { taskQueues } from '../lib/temporal/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { PredictCycleResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { type ModelProcess, startModelProcess, stopAllModelProcesses } from './support/model-processes.js';
