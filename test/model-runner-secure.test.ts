@@ -80,6 +80,7 @@ describe('the test nodes, seen by CrunchDAO’s Python client', () => {
       unregistered: { ok: false, error: 'ErrorType.AUTH_ERROR' },
       expired: { ok: false, error: 'ErrorType.AUTH_ERROR' },
       'wrong-ca': { ok: false, error: 'ErrorType.AUTH_ERROR' },
+      'wrong-name': { ok: false, error: 'ErrorType.AUTH_ERROR' },
       'client-refused': { ok: false, error: 'ErrorType.AUTH_ERROR' },
       'gateway-good': { ok: true, error: null },
       // Its gateway mode takes a refused token for "credentials missing" (a defect we do not copy).
@@ -121,7 +122,9 @@ describe('our client in secure mode (SECURE_CERT_DIR)', () => {
   it('sets up the good node, calls it, and reports every bad one once as CONNECTION_FAILED with its reason', async () => {
     const refusedBefore = nodes.get('unregistered')?.node.refused ?? 0;
     const credentials = loadModelCredentials({ secureCertDir: fleet.secureDir });
-    const { client, discovery } = await clientFor(secureKinds, credentials);
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const { client, discovery } = await clientFor(secureKinds, credentials, { logger });
     try {
       await client.waitForModels(1, 30_000);
       const bad = secureKinds.filter((kind) => kind !== 'good');
@@ -149,6 +152,13 @@ describe('our client in secure mode (SECURE_CERT_DIR)', () => {
         expect(reports[0]?.failure_reason).not.toMatch(/PRIVATE KEY|BEGIN/);
       }
       expect((nodes.get('unregistered')?.node.refused ?? 0) - refusedBefore).toBe(1);
+      // No secret in any log line: not our key, not a node's signed message or signature.
+      const said = lines.join('\n') + JSON.stringify(discovery.reports);
+      const keyBody = fleet.coordinator.keyPem.toString().split('\n')[1] as string;
+      expect(said).not.toContain(keyBody);
+      const signed = [...nodes.values()].flatMap((node) => Object.values(node.identity));
+      expect(signed.length).toBeGreaterThan(0);
+      for (const value of signed) if (!value.match(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/)) expect(said).not.toContain(value);
     } finally {
       await client.close();
       await discovery.close();

@@ -13,6 +13,7 @@ export const secureCases = {
   unregistered: /TLS certificate hash does not match registered certificate/,
   expired: /certificate has expired/,
   'wrong-ca': /not signed by a trusted authority/,
+  'wrong-name': /certificate is not for this name/,
   'client-refused': /refused our client certificate|refused the TLS handshake/,
 } as const;
 export type SecureCase = keyof typeof secureCases;
@@ -25,6 +26,8 @@ export interface TestNode {
   node: SecureModelNode;
   wallet: string;
   hotkey: string;
+  /** The identity headers it replays (none for a gateway). */
+  identity: Record<string, string>;
 }
 
 export class SecureFleet {
@@ -53,7 +56,8 @@ export class SecureFleet {
   async secureNode(kind: SecureCase, modelId: string, upstreamPort: number, port?: number): Promise<TestNode> {
     const hostname = modelNodeHostname(modelId);
     const issuer = kind === 'wrong-ca' ? this.otherCa : this.ca;
-    const cert = this.pki.issue(issuer, { commonName: hostname, dns: [hostname], expired: kind === 'expired' });
+    const certName = kind === 'wrong-name' ? modelNodeHostname(`not-${modelId}`) : hostname;
+    const cert = this.pki.issue(issuer, { commonName: certName, dns: [certName], expired: kind === 'expired' });
     const hotkey = `hotkey-${modelId}`;
     const signer = kind === 'other-wallet' || kind === 'forged-signature' ? this.otherWallet : this.wallet;
     const certPub =
@@ -76,7 +80,7 @@ export class SecureFleet {
       ...(port ? { port } : {}),
     });
     this.nodes.push(node);
-    return { modelId, node, wallet: this.wallet.address, hotkey };
+    return { modelId, node, wallet: this.wallet.address, hotkey, identity };
   }
 
   /** A TLS gateway (certificate for 127.0.0.1 from the test CA) that takes our token, or not. */
@@ -90,7 +94,7 @@ export class SecureFleet {
       registeredHashes: kind === 'gateway-bad' ? ['0'.repeat(64)] : [this.coordinator.hash],
     });
     this.nodes.push(node);
-    return { modelId, node, wallet: this.wallet.address, hotkey: `hotkey-${modelId}` };
+    return { modelId, node, wallet: this.wallet.address, hotkey: `hotkey-${modelId}`, identity: {} };
   }
 
   /** The identity headers of a node whose certificate is not known here: signed by `wallet` for `modelId`. */
