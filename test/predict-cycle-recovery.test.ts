@@ -59,6 +59,12 @@ describe('predictCycle under failures', () => {
       createPostgresWorker({ ...connection, db: db.pool, source: new SyntheticSource({ seed: 3 }) }),
     ]);
     running = inProcess.map((worker) => worker.run());
+    // The prices the cycles feed: ingested once up to the last slot, as the ingest-prices schedule would.
+    await env.client.workflow.execute('ingestPrices', {
+      taskQueue: taskQueues.coordinator,
+      workflowId: 'ingest-prices',
+      args: [{ scheduledAt: new Date((cycleAt + 60) * 1000).toISOString() }],
+    });
   }, 180_000);
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { taskQueues } from '../lib/temporal/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { PredictCycleResult } from '../workflows/index.js';
+import type { IngestPricesResult, PredictCycleResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -114,13 +114,21 @@ describe('predictCycle', () => {
     `);
 
   it('stores one row per expected model and slot over several cycles, with the right statuses and times', async () => {
+    // Prices come in on their own workflow (the ingest-prices schedule), before the cycles feed them.
+    const prices = (await env.client.workflow.execute('ingestPrices', {
+      taskQueue: taskQueues.coordinator,
+      workflowId: 'ingest-prices',
+      args: [{ scheduledAt: new Date((firstCycle + 120) * 1000).toISOString() }],
+    })) as IngestPricesResult;
+    expect(prices.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
+    expect(prices.latest).toEqual({ BTC: firstCycle + 120, ETH: firstCycle + 120 });
+    recordHistory(env.address, 'ingest-prices', 'ingest-prices');
     const startedAt = Date.now() / 1000;
     const results: PredictCycleResult[] = [];
     for (let i = 0; i < 3; i++) results.push(await runCycle(firstCycle + 60 * i, `cycle-${i}`));
     const finishedAt = Date.now() / 1000;
 
     expect(results.map((r) => r.due)).toEqual([1, 1, 1]);
-    expect(results[0]!.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
     const rows = await storedRows();
     expect(rows).toHaveLength(9);
     for (let i = 0; i < 3; i++) {

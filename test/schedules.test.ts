@@ -13,7 +13,7 @@ describe('ensureSchedules', () => {
     await env?.teardown();
   });
 
-  it('creates the predict-cycle and score-pass schedules, then updates them in place on the next start', async () => {
+  it('creates the ingest-prices, predict-cycle and score-pass schedules, then updates them in place on the next start', async () => {
     const logger = createLogger('test');
     const settings = {
       predictEverySeconds: 60,
@@ -23,6 +23,12 @@ describe('ensureSchedules', () => {
       game: 'condor-demo',
     };
     await ensureSchedules(env.client, settings, logger);
+    // Prices every minute whatever the predict cadence, each run bounded so a stuck one never holds it.
+    const prices = await env.client.schedule.getHandle(scheduleIds.ingestPrices).describe();
+    expect(prices.spec.intervals?.[0]?.every).toBe(60_000);
+    expect(prices.policies.overlap).toBe('SKIP');
+    expect(prices.action.type === 'startWorkflow' && prices.action.workflowType).toBe('ingestPrices');
+    expect(prices.action.type === 'startWorkflow' && prices.action.workflowRunTimeout).toBe(600_000);
     const predict = await env.client.schedule.getHandle(scheduleIds.predictCycle).describe();
     expect(predict.spec.intervals?.[0]?.every).toBe(60_000);
     expect(predict.policies.overlap).toBe('BUFFER_ONE');
@@ -43,6 +49,6 @@ describe('ensureSchedules', () => {
     ]);
     const ids: string[] = [];
     for await (const summary of env.client.schedule.list()) ids.push(summary.scheduleId);
-    expect(ids.sort()).toEqual(['predict-cycle', 'score-pass']);
+    expect(ids.sort()).toEqual(['ingest-prices', 'predict-cycle', 'score-pass']);
   });
 });

@@ -1,10 +1,10 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { MarketDataActivities, ModelActivities, StorageActivities } from '../activities/index.js';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ModelActivities, StorageActivities } from '../activities/index.js';
 import type { StatusCounts } from '../lib/cycle/index.js';
 import { duePredictions } from '../lib/schedule/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { taskQueues } from '../lib/temporal/task-queues.js';
+import { scheduledInstant } from './scheduled-instant.js';
 
 export interface PredictCycleInput {
   /** The instant this cycle stands for (ISO). Default: the schedule's scheduled time, else the start time. */
@@ -19,7 +19,6 @@ export interface PredictCycleInput {
 
 export interface PredictCycleResult {
   scheduledAt: string;
-  pricesStored: number;
   due: number;
   modelsTicked: number;
   modelsCalled: number;
@@ -31,31 +30,14 @@ const storage = proxyActivities<StorageActivities>({
   taskQueue: taskQueues.postgres,
   startToCloseTimeout: '1 minute',
 });
-const marketData = proxyActivities<MarketDataActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-});
-
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
-function cycleInstant(input: PredictCycleInput): number {
-  const info = workflowInfo();
-  const at = input.scheduledAt
-    ? new Date(input.scheduledAt)
-    : (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime);
-  const ms = at.getTime();
-  if (Number.isNaN(ms)) throw new Error(`scheduledAt "${input.scheduledAt}" is not an ISO instant`);
-  return Math.floor(ms / 1000);
-}
 
 /**
- * One predict cycle: store the new prices, bring every model's price store up to the cycle's instant,
- * ask for the predictions due at that instant and store every answer. Everything is derived from the
- * scheduled instant, so a retried or repeated cycle stores nothing twice.
+ * One predict cycle: bring every model's price store up to the cycle's instant (from the prices the
+ * ingest-prices workflow stored), ask for the predictions due at that instant and store every answer.
+ * Everything is derived from the scheduled instant, so a retried or repeated cycle stores nothing twice.
  */
 export async function predictCycle(input: PredictCycleInput = {}): Promise<PredictCycleResult> {
-  const untilSec = cycleInstant(input);
+  const untilSec = scheduledInstant(input.scheduledAt);
   const periodSec = input.periodSec ?? 60;
   const shards = Math.max(1, Math.floor(input.shards ?? 1));
   const timeoutMs = input.timeoutMs ?? 60_000;
@@ -63,7 +45,6 @@ export async function predictCycle(input: PredictCycleInput = {}): Promise<Predi
 
   const groups = await storage.loadPredictionGroups();
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
-  const prices = await marketData.syncPrices({ assets, untilSec });
 
   const due = duePredictions(untilSec, periodSec, groups);
   // A round's duration is bounded by the call deadline: ticking and predicting may take two of them.
@@ -86,7 +67,6 @@ export async function predictCycle(input: PredictCycleInput = {}): Promise<Predi
     }
   const result: PredictCycleResult = {
     scheduledAt: new Date(untilSec * 1000).toISOString(),
-    pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
     due: due.length,
     modelsTicked: ticks.reduce((sum, tick) => sum + tick.ticked + tick.upToDate, 0),
     modelsCalled: rounds.reduce((sum, round) => sum + round.modelsCalled, 0),

@@ -12,11 +12,21 @@ export interface ScheduleSettings {
   game?: string;
 }
 
-export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pass' } as const;
+export const scheduleIds = {
+  ingestPrices: 'ingest-prices',
+  predictCycle: 'predict-cycle',
+  scorePass: 'score-pass',
+} as const;
+
+/** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
+export const ingestPricesEverySeconds = 60;
 
 /**
  * The recurring jobs. Each started run gets the id `<schedule id>-<scheduled time>`, so a duplicated
  * start of the same instant is refused by Temporal itself.
+ * - ingest-prices: every minute, apart from the model calls so prices never wait for a model. SKIP: the
+ *   next run fetches whatever a skipped one would have (its writes are idempotent); a run is bounded to
+ *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it.
  * - predict-cycle: BUFFER_ONE, so a slow cycle delays the next one instead of running beside it (two
  *   cycles would compete for the same single-threaded model servers); a 5-minute catch-up window, since a
  *   prediction asked much later than its slot is worth little, and a longer outage is a gap to see, not
@@ -25,6 +35,19 @@ export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pa
  */
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const definitions: ScheduleOptions[] = [
+    {
+      scheduleId: scheduleIds.ingestPrices,
+      spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'ingestPrices',
+        workflowId: scheduleIds.ingestPrices,
+        taskQueue: taskQueues.coordinator,
+        args: [{}],
+        workflowRunTimeout: '10 minutes',
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
+    },
     {
       scheduleId: scheduleIds.predictCycle,
       spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
