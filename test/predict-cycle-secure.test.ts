@@ -95,6 +95,12 @@ describe('predictCycle in secure mode', () => {
     expect(discovery.reports.map((report) => [report.model_id, report.failure_code])).toEqual([
       ['impostor', 'CONNECTION_FAILED'],
     ]);
+    // Prices come in on their own workflow (the ingest-prices schedule), before the cycles feed them.
+    await env.client.workflow.execute('ingestPrices', {
+      taskQueue: taskQueues.coordinator,
+      workflowId: 'secure-ingest-prices',
+      args: [{ scheduledAt: new Date((firstCycle + 60) * 1000).toISOString() }],
+    });
     for (let i = 0; i < 2; i++) {
       await env.client.workflow.execute('predictCycle', {
         taskQueue: taskQueues.coordinator,

@@ -88,8 +88,15 @@ describe('coordinator probe', () => {
       { model_id: 'unregistered', ok: false, error: expect.stringMatching(/does not match registered certificate/) },
       { probed: 3, ok: 1 },
     ]);
+    // The hash as openssl computes it, independently of our code: SHA-256 of the DER SubjectPublicKeyInfo.
+    const { stdout: opensslHash } = await run('sh', [
+      '-c',
+      `openssl x509 -in "${join(fleet.secureDir, 'tls.crt')}" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r`,
+    ]);
+    const hash = opensslHash.split(' ')[0] as string;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(result.stderr).toContain(
-      `certificate hash to register on chain (SHA-256 of the certificate's public key): ${fleet.coordinator.hash}`,
+      `certificate hash to register on chain (SHA-256 of the certificate's public key): ${hash}`,
     );
     expect(result.stderr + JSON.stringify(result.lines)).not.toMatch(/PRIVATE KEY/);
   }, 60_000);
