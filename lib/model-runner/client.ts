@@ -4,7 +4,6 @@ import { DiscoveryConnection, type ModelState } from './discovery.js';
 import { type ModelTransport, modelTransports } from './grpc-channel.js';
 import { type ConnectionOwner, type ConnectionSettings, ModelConnection } from './model-connection.js';
 import { serializeCallRequest, serializeSetupRequest, type WireArgument, type WireKwArgument } from './proto.js';
-import type { ModelCredentials } from './security/credentials.js';
 import type {
   CallArguments,
   CallOptions,
@@ -66,7 +65,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       busyRetryDelayMs: positive(options.busyRetryDelayMs, 50, 'busyRetryDelayMs'),
       maxMessageBytes: Math.floor(positive(options.maxMessageBytes, 64 * MiB, 'maxMessageBytes')),
       transport: transportOf(options.transport),
-      credentials: credentialsFor(options),
+      credentials: options.credentials ?? null,
       limits: {
         maxConsecutiveFailures: atLeastZero(options.maxConsecutiveFailures, 3, 'maxConsecutiveFailures'),
         maxConsecutiveTimeouts: atLeastZero(options.maxConsecutiveTimeouts, 3, 'maxConsecutiveTimeouts'),
@@ -392,18 +391,6 @@ function backoffList(value: number[] | undefined): number[] {
     throw new TypeError('connectBackoffMs must be a non-empty list of waits in ms');
   }
   return value;
-}
-
-/** Secure and gateway modes run on our own channel; the grpc-js transport refuses them (see README). */
-function credentialsFor(options: ModelRunnerClientOptions): ModelCredentials | null {
-  const credentials = options.credentials ?? null;
-  if (credentials && options.transport === 'grpc-js') {
-    const setting = credentials.kind === 'secure' ? 'SECURE_CERT_DIR' : 'GATEWAY_CERT_DIR';
-    throw new TypeError(
-      `the grpc-js transport does not support ${credentials.kind} mode (${setting}); use the default transport http2 (MODEL_TRANSPORT=http2)`,
-    );
-  }
-  return credentials;
 }
 
 function transportOf(transport: unknown): ModelTransport {

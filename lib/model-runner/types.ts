@@ -100,7 +100,7 @@ export interface ModelRunnerClientOptions {
   /**
    * Production modes (loadModelCredentials): `secure` (mutual TLS to CrunchDAO's nodes, their signed
    * identity checked on every call) or `gateway` (TLS gateways, a signed token on every call).
-   * None: plain gRPC, for models on the coordinator's own network. http2 transport only.
+   * None: plain gRPC, for models on the coordinator's own network. Both transports.
    */
   credentials?: ModelCredentials | null;
   /** WebSocket ping interval to detect a dead orchestrator connection (default 20 s; 0 disables). */

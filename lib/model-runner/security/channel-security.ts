@@ -1,7 +1,9 @@
 // What a channel to one model needs in secure or gateway mode: its TLS options, headers to add to
 // every call, and a check of every answer's headers. Built per deployment (secure mode probes the
 // node first), so the channels only apply it (grpc-channel.ts).
+
 import { type PeerCertificate, rootCertificates, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
+import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { ModelInfo } from '../types.js';
 import type { GatewayCredentials, ModelCredentials, SecureCredentials } from './credentials.js';
 import { gatewayToken } from './gateway-token.js';
@@ -70,4 +72,24 @@ function gatewayChannel(credentials: GatewayCredentials, model: ModelInfo): Chan
     callHeaders: () => gatewayToken(credentials, model.modelId),
     connectError: (error) => connectionFailure(error, `${model.ip}:${model.port}`),
   };
+}
+
+/** The same security on the grpc-js transport: its channel credentials and options. */
+export function grpcJsChannelSettings(security: ChannelSecurity): {
+  credentials: ChannelCredentials;
+  options: ChannelOptions;
+} {
+  const { ca, cert, key, checkServerIdentity } = security.tls;
+  const roots = ca === undefined ? null : Buffer.isBuffer(ca) ? ca : Buffer.from(ca.map(String).join('\n'));
+  const credentials = grpcCredentials.createSsl(
+    roots,
+    key ?? null,
+    cert ?? null,
+    checkServerIdentity ? { checkServerIdentity } : {},
+  );
+  // Secure mode: the node's name for the TLS check and :authority, as the reference sets both.
+  const options: ChannelOptions = security.authority
+    ? { 'grpc.ssl_target_name_override': security.authority, 'grpc.default_authority': security.authority }
+    : {};
+  return { credentials, options };
 }
