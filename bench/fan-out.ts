@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log/index.js';
 import {
   type CallResult,
   encodeVariant,
+  type ModelCredentials,
   ModelRunnerClient,
   type ModelTransport,
   modelTransports,
@@ -119,7 +120,12 @@ interface OurRounds {
   endpointCpuMs: number[];
 }
 
-function clientFor(ports: number[], transport: ModelTransport): ModelRunnerClient {
+/** A client of models m0..mN-1 at these ports; `secure`: secure mode, every model of this cruncher wallet. */
+export function clientFor(
+  ports: number[],
+  transport: ModelTransport,
+  secure?: { wallet: string; credentials: ModelCredentials },
+): ModelRunnerClient {
   return new ModelRunnerClient({
     transport,
     className: 'condorgame.tracker.TrackerBase',
@@ -129,9 +135,12 @@ function clientFor(ports: number[], transport: ModelTransport): ModelRunnerClien
       name: `model ${i}`,
       cruncherId: `c${i}`,
       cruncherName: `cruncher ${i}`,
+      cruncherWalletPubkey: secure?.wallet ?? null,
+      cruncherHotkey: `hotkey-${i}`,
       ip: '127.0.0.1',
       port,
     })),
+    credentials: secure?.credentials ?? null,
     reportFailures: false,
     // Per-model join/leave lines would drown the figures; warnings and errors still show.
     logger: createLogger('model-runner').child({}, { level: 'warn' }),

@@ -4,53 +4,28 @@
 // Also the time to connect and set up all N models in each mode (secure adds the TLS probe and the
 // handshakes). Answers kept as bytes, as the predict round asks.
 //
-//   npm run bench -- secure-fan-out [--models 100] [--rounds 7]
-import { createLogger } from '../lib/log/index.js';
-import {
-  type CallResult,
-  loadModelCredentials,
-  type ModelCredentials,
-  ModelRunnerClient,
-} from '../lib/model-runner/index.js';
+//   npm run bench -- secure-fan-out [--models 100] [--rounds 15]
+import type { CallResult, ModelRunnerClient } from '../lib/model-runner/index.js';
+import { loadSecureCredentials } from '../lib/model-runner/security/credentials.js';
 import { modelNodeHostname } from '../lib/model-runner/security/tls-probe.js';
 import { newWallet, signedIdentity, TestPki } from '../test/support/test-pki.js';
-import { Endpoints } from './fan-out.js';
+import { clientFor, Endpoints } from './fan-out.js';
 import { median, round1 } from './support/figures.js';
 
 const progress = (message: string) => process.stderr.write(`[secure-fan-out] ${message}\n`);
 
 function parseOptions(args: string[]): { models: number; rounds: number } {
-  const options = { models: 100, rounds: 7 };
+  const options = { models: 100, rounds: 15 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--models') options.models = Number(args[++i]);
     else if (arg === '--rounds') options.rounds = Number(args[++i]);
-    else throw new Error(`unknown argument ${arg}; use --models 100 --rounds 7`);
+    else throw new Error(`unknown argument ${arg}; use --models 100 --rounds 15`);
   }
   if (!Number.isInteger(options.models) || options.models <= 0 || !(options.rounds >= 1)) {
     throw new Error('--models needs a positive integer and --rounds a number >= 1');
   }
   return options;
-}
-
-function clientFor(ports: number[], wallet: string, credentials: ModelCredentials | null): ModelRunnerClient {
-  return new ModelRunnerClient({
-    className: 'condorgame.tracker.TrackerBase',
-    models: ports.map((port, i) => ({
-      modelId: `m${i}`,
-      deploymentId: `m${i}_20250101_000000_000`,
-      name: `model ${i}`,
-      cruncherId: `c${i}`,
-      cruncherName: `cruncher ${i}`,
-      cruncherWalletPubkey: wallet,
-      cruncherHotkey: `hotkey-${i}`,
-      ip: '127.0.0.1',
-      port,
-    })),
-    credentials,
-    reportFailures: false,
-    logger: createLogger('model-runner').child({}, { level: 'warn' }),
-  });
 }
 
 function checkRound(results: CallResult[], count: number, mode: string): void {
@@ -95,8 +70,11 @@ export default async function secureFanOut(args: string[]): Promise<Record<strin
       })
     ).ports;
 
-    const plain = clientFor(plainPorts, wallet.address, null);
-    const secure = clientFor(securePorts, wallet.address, loadModelCredentials({ secureCertDir: dir }));
+    const plain = clientFor(plainPorts, 'http2');
+    const secure = clientFor(securePorts, 'http2', {
+      wallet: wallet.address,
+      credentials: loadSecureCredentials(dir),
+    });
     clients.push(plain, secure);
     const connectMs: Record<string, number> = {};
     for (const [mode, client] of [

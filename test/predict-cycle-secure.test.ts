@@ -2,17 +2,13 @@
 // through secure test nodes (mutual TLS, signed identity checked on every call; test/support/
 // secure-fleet.ts) in front of real model-runner processes, and the predictions are stored.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { condor } from '../lib/game/index.js';
-import { SyntheticSource } from '../lib/market-data/index.js';
 import { loadModelCredentials, ModelRunnerClient } from '../lib/model-runner/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createModelCallsWorker } from '../workers/model-calls.js';
-import { createPostgresWorker } from '../workers/postgres.js';
+import { type CycleWorkers, runCycleWorkers } from './support/cycle-workers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { type ModelProcess, startModelProcess, stopAllModelProcesses } from './support/model-processes.js';
@@ -32,8 +28,7 @@ describe('predictCycle in secure mode', () => {
   let discovery: TestDiscoveryServer;
   let fleet: SecureFleet;
   let client: ModelRunnerClient;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: CycleWorkers | undefined;
   let model: ModelProcess;
   const firstCycle = Math.floor(Date.now() / 60_000) * 60 - 120;
 
@@ -71,18 +66,11 @@ describe('predictCycle in secure mode', () => {
     await client.waitForModels(1, 60_000);
     await discovery.waitForReports(1, 30_000);
 
-    const connection = { connection: env.nativeConnection };
-    workers = await Promise.all([
-      createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source: new SyntheticSource({ seed: 7 }) }),
-      createModelCallsWorker({ ...connection, client, db: db.pool, game: condor }),
-    ]);
-    running = workers.map((worker) => worker.run());
+    workers = await runCycleWorkers(env, { client, db });
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
+    await workers?.stop();
     await client?.close();
     await fleet?.close();
     await stopAllModelProcesses();
