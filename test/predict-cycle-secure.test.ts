@@ -5,9 +5,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
 import { loadModelCredentials, ModelRunnerClient } from '../lib/model-runner/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { type CycleWorkers, runCycleWorkers } from './support/cycle-workers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
@@ -84,14 +84,12 @@ describe('predictCycle in secure mode', () => {
       ['impostor', 'CONNECTION_FAILED'],
     ]);
     // Prices come in on their own workflow (the ingest-prices schedule), before the cycles feed them.
-    await env.client.workflow.execute('ingestPrices', {
-      taskQueue: taskQueues.coordinator,
+    await executeWorkflow(env.client, 'ingestPrices', {
       workflowId: 'secure-ingest-prices',
       args: [{ scheduledAt: new Date((firstCycle + 60) * 1000).toISOString() }],
     });
     for (let i = 0; i < 2; i++) {
-      await env.client.workflow.execute('predictCycle', {
-        taskQueue: taskQueues.coordinator,
+      await executeWorkflow(env.client, 'predictCycle', {
         workflowId: `secure-cycle-${i}`,
         args: [{ scheduledAt: new Date((firstCycle + 60 * i) * 1000).toISOString(), periodSec: 60, timeoutMs: 20_000 }],
       });

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSchedules, scheduleIds } from '../cli/schedules.js';
 import { createLogger } from '../lib/log/index.js';
-import { ensureSchedules, scheduleIds } from '../lib/temporal/index.js';
 import { createTemporalTestEnv } from './support/temporal.js';
 
 describe('ensureSchedules', () => {
@@ -35,7 +35,7 @@ describe('ensureSchedules', () => {
     expect(predict.policies.catchupWindow).toBe(300_000);
     expect(predict.action.type === 'startWorkflow' && predict.action.workflowType).toBe('predictCycle');
     expect(predict.action.type === 'startWorkflow' && predict.action.args).toEqual([
-      { periodSec: 60, shards: 2, timeoutMs: 30_000 },
+      { game: 'condor-demo', periodSec: 60, shards: 2, timeoutMs: 30_000 },
     ]);
     const score = await env.client.schedule.getHandle(scheduleIds.scorePass).describe();
     expect(score.policies.overlap).toBe('SKIP');
@@ -45,7 +45,7 @@ describe('ensureSchedules', () => {
     const updated = await env.client.schedule.getHandle(scheduleIds.predictCycle).describe();
     expect(updated.spec.intervals?.[0]?.every).toBe(30_000);
     expect(updated.action.type === 'startWorkflow' && updated.action.args).toEqual([
-      { periodSec: 30, shards: 2, timeoutMs: 30_000 },
+      { game: 'condor-demo', periodSec: 30, shards: 2, timeoutMs: 30_000 },
     ]);
     const ids: string[] = [];
     for await (const summary of env.client.schedule.list()) ids.push(summary.scheduleId);

@@ -16,4 +16,5 @@ export {
   leaderboardRefresh,
 } from './leaderboard-refresh.js';
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
-export { type ScorePassInput, type ScorePassResult, type ScoringProgress, scorePass } from './score-pass.js';
+export { type ScorePassInput, type ScorePassResult, scorePass } from './score-pass.js';
+export type { ScoringProgress } from './score-range.js';

@@ -1,8 +1,7 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { MarketDataActivities, StorageActivities } from '../activities/index.js';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
-import { scheduledInstant } from './scheduled-instant.js';
+import { runInstant } from './inputs.js';
+import { postgres } from './queues.js';
 
 export interface IngestPricesInput {
   /** Fetch prices up to this instant (ISO). Default: the schedule's scheduled time, else the start time. */
@@ -17,19 +16,6 @@ export interface IngestPricesResult {
   latest: Record<string, number | null>;
 }
 
-const storage = proxyActivities<StorageActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5, maximumInterval: '10 seconds' },
-});
-const marketData = proxyActivities<MarketDataActivities>({
-  taskQueue: taskQueues.postgres,
-  // The first run of a new asset fetches 30 days of history.
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, maximumInterval: '30 seconds' },
-});
-
 /**
  * Price ingestion on its own cadence, apart from the model calls: whatever the models do, the price
  * store (and so scoring and the leaderboard) keeps its pace. Stores what is new since the newest stored
@@ -37,11 +23,11 @@ const marketData = proxyActivities<MarketDataActivities>({
  * repeated or overlapping run stores nothing twice.
  */
 export async function ingestPrices(input: IngestPricesInput = {}): Promise<IngestPricesResult> {
-  const untilSec = scheduledInstant(input.scheduledAt);
+  const untilSec = runInstant(input.scheduledAt, 'scheduledAt');
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(untilSec * 1000) }]);
-  const groups = await storage.loadPredictionGroups();
+  const groups = await postgres.loadPredictionGroups();
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
-  const prices = await marketData.syncPrices({ assets, untilSec });
+  const prices = await postgres.syncPrices({ assets, untilSec });
   return {
     scheduledAt: new Date(untilSec * 1000).toISOString(),
     pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),

@@ -22,7 +22,12 @@ export async function runCycleWorkers(
   const connection = { connection: env.nativeConnection };
   const workers = await Promise.all([
     createCoordinatorWorker(connection),
-    createPostgresWorker({ ...connection, db: options.db.pool, source: new SyntheticSource({ seed: 7 }) }),
+    createPostgresWorker({
+      ...connection,
+      db: options.db.pool,
+      game: condor,
+      source: new SyntheticSource({ seed: 7 }),
+    }),
     createModelCallsWorker({ ...connection, client: options.client, db: options.db.pool, game: condor }),
   ]);
   const running = workers.map((worker) => worker.run());

@@ -1,6 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Logger } from '../log/index.js';
-import { taskQueues } from './task-queues.js';
+import type { Logger } from '../lib/log/index.js';
+import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
   predictEverySeconds: number;
@@ -8,8 +8,8 @@ export interface ScheduleSettings {
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
   scoreEverySeconds?: number;
-  /** The game the score passes score (lib/game id). */
-  game?: string;
+  /** The game the predict cycles and score passes play (lib/game id). */
+  game: string;
 }
 
 export const scheduleIds = {
@@ -38,32 +38,20 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     {
       scheduleId: scheduleIds.ingestPrices,
       spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'ingestPrices',
-        workflowId: scheduleIds.ingestPrices,
-        taskQueue: taskQueues.coordinator,
-        args: [{}],
-        workflowRunTimeout: '10 minutes',
-      },
+      action: scheduledStart('ingestPrices', scheduleIds.ingestPrices, [{}], { workflowRunTimeout: '10 minutes' }),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
     },
     {
       scheduleId: scheduleIds.predictCycle,
       spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'predictCycle',
-        workflowId: scheduleIds.predictCycle,
-        taskQueue: taskQueues.coordinator,
-        args: [
-          {
-            periodSec: settings.predictEverySeconds,
-            shards: settings.modelShards,
-            timeoutMs: settings.predictTimeoutMs,
-          },
-        ],
-      },
+      action: scheduledStart('predictCycle', scheduleIds.predictCycle, [
+        {
+          game: settings.game,
+          periodSec: settings.predictEverySeconds,
+          shards: settings.modelShards,
+          timeoutMs: settings.predictTimeoutMs,
+        },
+      ]),
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '5 minutes' },
     },
   ];
@@ -71,13 +59,7 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     definitions.push({
       scheduleId: scheduleIds.scorePass,
       spec: { intervals: [{ every: `${settings.scoreEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scorePass',
-        workflowId: scheduleIds.scorePass,
-        taskQueue: taskQueues.coordinator,
-        args: [settings.game ? { game: settings.game } : {}],
-      },
+      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }]),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
   }
