@@ -90,7 +90,9 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
     },
     async (request, reply) => {
       const id = request.query.snapshot_id;
-      const source = await database.read((db) => proofSourceOf(db, checkModelId(id)));
+      // PostgreSQL text cannot hold NUL, so such an id names no snapshot: say so rather than fail the query.
+      if (id.includes('\u0000')) throw new BadRequestError('snapshot_id cannot contain a NUL character (%00)');
+      const source = await database.read((db) => proofSourceOf(db, id));
       if (!source) return problem(reply, 404, `No Merkle proof found for snapshot '${id.slice(0, 200)}'`);
       const cycleIndex = source.checkpointCycles?.indexOf(source.chainedRoot) ?? -1;
       return {
