@@ -28,10 +28,20 @@ const routes = [
   '/reports/predictions',
   '/reports/models/model-0001',
   '/healthz',
+  '/reports/checkpoints',
+  '/reports/checkpoints/latest',
+  '/reports/checkpoints/rewards',
+  '/reports/emissions/latest',
+  '/reports/merkle/cycles',
+  '/reports/merkle/proof',
+  '/reports/snapshots',
+  '/reports/schema',
+  '/info',
 ];
 
 const keys = fc.oneof(
   fc.constantFrom('projectIds', 'projectIds[]', 'start', 'end', 'limit', 'include_ensembles'),
+  fc.constantFrom('since', 'until', 'snapshot_id', 'model_id', 'status', 'total_prize'),
   fc.string({ maxLength: 12 }),
 );
 
@@ -75,6 +85,9 @@ const pathId = fc.oneof(
 const paths = fc.oneof(
   fc.constantFrom(...routes),
   pathId.map((id) => `/reports/models/${id}`),
+  pathId.map((id) => `/reports/checkpoints/${id}`),
+  pathId.map((id) => `/reports/checkpoints/${id}/prizes`),
+  pathId.map((id) => `/reports/merkle/cycles/${id}`),
 );
 
 it('never answers a query string with a 5xx, and always with JSON', async () => {

@@ -26,6 +26,7 @@ import {
   rewardsResponse,
   statusBody,
 } from '../emission-schemas.js';
+import { BadRequestError } from '../params.js';
 import { checkpointById, checkpointList, checkpointRewards, latestCheckpoint } from '../queries/checkpoints.js';
 
 export interface CheckpointRoutesOptions {
@@ -59,6 +60,12 @@ const sendJson = (reply: FastifyReply, body: string) =>
   reply.type('application/json; charset=utf-8').send(Buffer.from(body));
 
 const tags = ['checkpoints'];
+
+/** PostgreSQL text cannot hold NUL, so such an id names nothing: a 400 saying so, not a failed query. */
+export function idOf(id: string): string {
+  if (id.includes('\u0000')) throw new BadRequestError('an id cannot contain a NUL character (%00)');
+  return id;
+}
 
 /**
  * Refuses a body whose `field` is not text before validation runs: Fastify's validator would turn a
@@ -142,7 +149,10 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       sendJson(
         reply,
         await database.read((db) =>
-          checkpointRewards(db, { modelId: request.query.model_id, limit: request.query.limit }),
+          checkpointRewards(db, {
+            modelId: request.query.model_id === undefined ? undefined : idOf(request.query.model_id),
+            limit: request.query.limit,
+          }),
         ),
       ),
   );
@@ -151,7 +161,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
     '/reports/checkpoints/:id',
     { schema: { tags, summary: 'One checkpoint', ...byId, response: { 200: checkpointSchema, ...notFound } } },
     async (request, reply) => {
-      const body = await database.read((db) => checkpointById(db, request.params.id));
+      const body = await database.read((db) => checkpointById(db, idOf(request.params.id)));
       return body === null ? problem(reply, 404, 'Checkpoint not found') : sendJson(reply, body);
     },
   );
@@ -167,7 +177,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       },
     },
     async (request, reply) => {
-      const found = await find(request.params.id);
+      const found = await find(idOf(request.params.id));
       if (!found) return problem(reply, 404, 'Checkpoint not found');
       return {
         checkpoint_id: found.id,
@@ -189,7 +199,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       },
     },
     async (request, reply) => {
-      const emission = (await find(request.params.id))?.entries[0];
+      const emission = (await find(idOf(request.params.id)))?.entries[0];
       return emission ?? problem(reply, 404, 'Checkpoint not found');
     },
   );
@@ -205,7 +215,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       },
     },
     async (request, reply) => {
-      const found = await find(request.params.id);
+      const found = await find(idOf(request.params.id));
       const emission = found?.entries[0];
       if (!found || !emission) return problem(reply, 404, 'Checkpoint not found');
       const percent = (reward: number) => Number(((reward / FRAC64_WHOLE) * 100).toFixed(6));
@@ -237,7 +247,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       },
     },
     async (request, reply) => {
-      const found = await find(request.params.id);
+      const found = await find(idOf(request.params.id));
       const emission = found?.entries[0];
       if (!found || !emission) return problem(reply, 404, 'Checkpoint not found');
       const timestamp = Math.floor(Date.parse(found.period_end) / 1000);
@@ -276,7 +286,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       if (request.validationError) return problem(reply, 422, `bad body: ${request.validationError.message}`);
       const txHash = request.body?.tx_hash?.trim();
       if (!txHash) return problem(reply, 422, 'tx_hash required');
-      const id = request.params.id;
+      const id = idOf(request.params.id);
       const change = await writer.write((db) => confirmCheckpoint(db, id, txHash));
       return answer(
         reply,
@@ -300,7 +310,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
       if (!checkpointStatuses.includes(status as CheckpointStatus)) {
         return problem(reply, 422, `Invalid status: ${String(status)}. Valid: ${checkpointStatuses.join(', ')}`);
       }
-      const id = request.params.id;
+      const id = idOf(request.params.id);
       const change = await writer.write((db) => moveCheckpointStatus(db, id, status as CheckpointStatus));
       return answer(reply, id, change, (c) => `Cannot transition from ${c.status} to ${status}`);
     },

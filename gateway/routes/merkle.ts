@@ -16,7 +16,7 @@ import {
 import { BadRequestError, checkModelId } from '../params.js';
 import { merkleCycle, merkleCycles, merkleSnapshots, proofSourceOf } from '../queries/checkpoints.js';
 import { parseTimeParameter, TimeParameterError } from '../times.js';
-import { problem } from './checkpoints.js';
+import { idOf, problem } from './checkpoints.js';
 
 const tags = ['merkle'];
 const sendJson = (reply: FastifyReply, body: string) =>
@@ -68,7 +68,7 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
       },
     },
     async (request, reply) => {
-      const body = await database.read((db) => merkleCycle(db, request.params.id));
+      const body = await database.read((db) => merkleCycle(db, idOf(request.params.id)));
       return body === null ? problem(reply, 404, 'Merkle cycle not found') : sendJson(reply, body);
     },
   );
@@ -90,9 +90,7 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
     },
     async (request, reply) => {
       const id = request.query.snapshot_id;
-      // PostgreSQL text cannot hold NUL, so such an id names no snapshot: say so rather than fail the query.
-      if (id.includes('\u0000')) throw new BadRequestError('snapshot_id cannot contain a NUL character (%00)');
-      const source = await database.read((db) => proofSourceOf(db, id));
+      const source = await database.read((db) => proofSourceOf(db, idOf(id)));
       if (!source) return problem(reply, 404, `No Merkle proof found for snapshot '${id.slice(0, 200)}'`);
       const cycleIndex = source.checkpointCycles?.indexOf(source.chainedRoot) ?? -1;
       return {
