@@ -33,6 +33,7 @@ describe('the coordinator command', () => {
       'probe',
       'score-prediction',
       'gateway',
+      'checkpoints',
     ];
     for (const command of commands) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     // The settings every command reads from the environment, with their defaults.
