@@ -6,7 +6,9 @@ import { createLogger, type Logger } from '../lib/log/index.js';
 import { openReadOnlyDatabase } from './database.js';
 import { installErrorHandlers } from './errors.js';
 import { LeaderboardCache } from './leaderboard-cache.js';
+import { type DashboardOptions, dashboardRoutes } from './routes/dashboard.js';
 import { installDocs } from './routes/docs.js';
+import { gameHealthRoutes } from './routes/game-health.js';
 import { healthRoutes, type TemporalHealthCheck } from './routes/health.js';
 import { installMetrics } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   leaderboardMaxAgeMs?: number;
   /** Deadline of each /healthz check (default 2,000 ms). */
   healthTimeoutMs?: number;
+  /** The dashboard at `/` (on by default; give the Temporal Web UI's URL for links to runs); `false`: none. */
+  dashboard?: DashboardOptions | false;
   logger?: Logger;
 }
 
@@ -80,6 +84,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const leaderboardCache = new LeaderboardCache(database, { maxAgeMs: options.leaderboardMaxAgeMs ?? 250 });
     await app.register(reportRoutes, { database, leaderboard: leaderboardCache });
     await app.register(modelRoutes, { database });
+    await app.register(gameHealthRoutes, { database });
+    if (options.dashboard !== false) await app.register(dashboardRoutes, options.dashboard ?? {});
     await app.register(healthRoutes, {
       database,
       timeoutMs: options.healthTimeoutMs ?? 2_000,

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const quiet = process.argv.includes('--quiet');
-// `npm test` also needs what only the tests use (docker-compose, to validate docker-compose.yml).
+// `npm test` also needs what only the tests use (docker-compose for docker-compose.yml, chromium for the dashboard).
 const forTests = process.argv.includes('--tests');
 
 function say(message) {
@@ -153,24 +153,28 @@ function commandExists(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-// Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
-function ensureDockerCompose() {
-  if (commandExists('docker-compose')) return;
+// Debian packages only the tests use, installed as root with apt-get (a missing one: its test says how):
+// docker-compose validates docker-compose.yml without a Docker engine (none runs here); chromium is the
+// headless browser the dashboard test drives through playwright-core.
+function ensureDebianPackage(command, pkg, why) {
+  if (commandExists(command)) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !commandExists('apt-get')) {
-    say('docker-compose is missing and cannot be installed here (needs apt-get as root): its test will say how');
+    say(`${pkg} is missing and cannot be installed here (needs apt-get as root): its test will say how`);
     return;
   }
-  say('installing docker-compose from Debian (the compose file test uses it) ...');
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', 'docker-compose'], { stdio: 'ignore' }).status === 0;
+  say(`installing ${pkg} from Debian (${why}) ...`);
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', pkg], { stdio: 'ignore' }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-  if (!install()) say('apt-get could not install docker-compose: its test will say how');
+  if (!install()) say(`apt-get could not install ${pkg}: its test will say how`);
 }
 
 ensureNodeModules();
-if (forTests) ensureDockerCompose();
+if (forTests) {
+  ensureDebianPackage('docker-compose', 'docker-compose', 'the compose file test uses it');
+  ensureDebianPackage('chromium', 'chromium', 'the dashboard browser test drives it');
+}
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
 ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');
