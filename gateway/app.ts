@@ -13,6 +13,7 @@ import { healthRoutes, type TemporalHealthCheck } from './routes/health.js';
 import { installMetrics } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { reportRoutes } from './routes/reports.js';
+import { SnapshotReportCache } from './snapshot-cache.js';
 
 export interface GatewayOptions {
   /**
@@ -33,8 +34,8 @@ export interface GatewayOptions {
   /** Connections of the gateway's own pool (default 10). */
   maximumPoolSize?: number;
   /**
-   * How long the answer to "which leaderboard is newest" may be reused (default 250 ms); 0 asks the
-   * database on every request (concurrent requests still share one query).
+   * How long the answer to "which leaderboard is newest" (and "which version are the snapshots at") may be
+   * reused (default 250 ms); 0 asks the database on every request (concurrent requests still share one query).
    */
   leaderboardMaxAgeMs?: number;
   /** Deadline of each /healthz check (default 2,000 ms). */
@@ -47,6 +48,8 @@ export interface GatewayOptions {
 export interface Gateway extends FastifyInstance {
   /** The leaderboard body cache, whose counters tests and benchmarks read. */
   leaderboardCache: LeaderboardCache;
+  /** The /reports/models/global and /params body cache. */
+  snapshotCache: SnapshotReportCache;
 }
 
 /**
@@ -81,8 +84,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await app.register(rateLimit, { global: true, max: limit.max, timeWindow: limit.timeWindowMs });
     }
 
-    const leaderboardCache = new LeaderboardCache(database, { maxAgeMs: options.leaderboardMaxAgeMs ?? 250 });
-    await app.register(reportRoutes, { database, leaderboard: leaderboardCache });
+    const maxAgeMs = options.leaderboardMaxAgeMs ?? 250;
+    const leaderboardCache = new LeaderboardCache(database, { maxAgeMs });
+    const snapshotCache = new SnapshotReportCache(database, { maxAgeMs });
+    await app.register(reportRoutes, { database, leaderboard: leaderboardCache, snapshots: snapshotCache });
     await app.register(modelRoutes, { database });
     await app.register(gameHealthRoutes, { database });
     if (options.dashboard !== false) await app.register(dashboardRoutes, options.dashboard ?? {});
@@ -92,6 +97,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.temporal ? { temporal: options.temporal } : {}),
     });
     app.decorate('leaderboardCache', leaderboardCache);
+    app.decorate('snapshotCache', snapshotCache);
     return app as unknown as Gateway;
   } catch (error) {
     await app.close();

@@ -178,4 +178,5 @@ if (forTests) {
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
 ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');
+if (forTests) ensureVenv(python, '.venv-test', 'python/requirements-test.txt', 'the test tools (schemathesis)');
 await ensurePostgres();

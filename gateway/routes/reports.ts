@@ -14,10 +14,12 @@ import {
   type ReportQuery,
   reportQuery,
 } from '../schemas.js';
+import type { SnapshotReportCache } from '../snapshot-cache.js';
 
 export interface ReportRoutesOptions {
   database: ReadOnlyDatabase;
   leaderboard: LeaderboardCache;
+  snapshots: SnapshotReportCache;
 }
 
 /**
@@ -32,7 +34,7 @@ function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
 const tags = ['reports'];
 const errors = { 400: errorResponse, 503: errorResponse };
 
-export async function reportRoutes(app: FastifyInstance, { database, leaderboard }: ReportRoutesOptions) {
+export async function reportRoutes(app: FastifyInstance, { database, leaderboard, snapshots }: ReportRoutesOptions) {
   app.get(
     '/reports/models',
     {
@@ -70,7 +72,7 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
       const range = timeRangeOf(request.query);
-      return sendJson(reply, await database.read((db) => globalReport(db, ids, range)));
+      return sendJson(reply, await snapshots.body('global', ids, range, (db) => globalReport(db, ids, range)));
     },
   );
 
@@ -87,7 +89,7 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
       const range = timeRangeOf(request.query);
-      return sendJson(reply, await database.read((db) => paramsReport(db, ids, range)));
+      return sendJson(reply, await snapshots.body('params', ids, range, (db) => paramsReport(db, ids, range)));
     },
   );
 
