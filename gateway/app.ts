@@ -6,6 +6,8 @@ import { createLogger, type Logger } from '../lib/log/index.js';
 import { openReadOnlyDatabase } from './database.js';
 import { installErrorHandlers } from './errors.js';
 import { LeaderboardCache } from './leaderboard-cache.js';
+import { answerUndeclaredMethods, documentCommonAnswers } from './openapi.js';
+import { MAX_REQUEST_HEAD_BYTES } from './params.js';
 import { type DashboardOptions, dashboardRoutes } from './routes/dashboard.js';
 import { installDocs } from './routes/docs.js';
 import { gameHealthRoutes } from './routes/game-health.js';
@@ -14,6 +16,7 @@ import { installMetrics } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { reportRoutes } from './routes/reports.js';
 import { SnapshotReportCache } from './snapshot-cache.js';
+import { validationMessage } from './validation-messages.js';
 
 export interface GatewayOptions {
   /**
@@ -67,6 +70,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     // Metrics count every request; a log line per request would cost more than serving a cached body.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
+    http: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES },
+    // Errors carry the refused value, so the message can say what was wrong with it.
+    ajv: { customOptions: { verbose: true } },
+    schemaErrorFormatter: validationMessage,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
   });
   app.addHook('onClose', () => database.close());
@@ -75,6 +82,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     installErrorHandlers(app);
     // Docs first: @fastify/swagger only describes routes added after it.
     await installDocs(app);
+    documentCommonAnswers(app, { rateLimited: options.rateLimit !== false });
+    const finishMethods = answerUndeclaredMethods(app);
     installMetrics(app, database);
     if (options.cors !== false) {
       await app.register(cors, { origin: options.cors?.origins ?? '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
@@ -96,6 +105,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       timeoutMs: options.healthTimeoutMs ?? 2_000,
       ...(options.temporal ? { temporal: options.temporal } : {}),
     });
+    // After every route: the other methods of each path answer 405.
+    finishMethods();
     app.decorate('leaderboardCache', leaderboardCache);
     app.decorate('snapshotCache', snapshotCache);
     return app as unknown as Gateway;

@@ -1,8 +1,8 @@
 // The report API the CrunchDAO UI reads (GAME.md §6), with the fixes of §7.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadOnlyDatabase } from '../database.js';
 import type { LeaderboardCache } from '../leaderboard-cache.js';
-import { BadRequestError, requiredProjectIds, timeRangeOf } from '../params.js';
+import { mergeBracketedIds, requiredProjectIds, timeRangeOf } from '../params.js';
 import { globalReport, modelsReport, paramsReport, predictionsReport } from '../queries/reports.js';
 import {
   errorResponse,
@@ -10,6 +10,7 @@ import {
   leaderboardResponse,
   modelsResponse,
   paramsResponse,
+  predictionsQuery,
   predictionsResponse,
   type ReportQuery,
   reportQuery,
@@ -33,6 +34,11 @@ function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
 
 const tags = ['reports'];
 const errors = { 400: errorResponse, 503: errorResponse };
+
+/** Bracketed ids (axios) join `projectIds` before the querystring schema checks the list. */
+async function bracketedIds(request: FastifyRequest): Promise<void> {
+  mergeBracketedIds(request.query as Record<string, unknown>);
+}
 
 export async function reportRoutes(app: FastifyInstance, { database, leaderboard, snapshots }: ReportRoutesOptions) {
   app.get(
@@ -68,6 +74,7 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
         querystring: reportQuery,
         response: { 200: globalResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
@@ -85,6 +92,7 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
         querystring: reportQuery,
         response: { 200: paramsResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
@@ -99,19 +107,14 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
       schema: {
         tags,
         summary: 'Scored predictions of one model made in the range, by time (several models: 400)',
-        querystring: reportQuery,
+        querystring: predictionsQuery,
         response: { 200: predictionsResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
+      // The schema allows one value without a comma, so this is that one id.
       const ids = requiredProjectIds(request.query);
-      if (ids.length > 1) {
-        throw new BadRequestError(
-          `/reports/predictions serves one model at a time, but projectIds names ${ids.length} (${ids
-            .slice(0, 5)
-            .join(', ')}${ids.length > 5 ? ', ...' : ''}); ask once per model`,
-        );
-      }
       const range = timeRangeOf(request.query);
       const [id] = ids as [string];
       return sendJson(reply, await database.read((db) => predictionsReport(db, id, range)));
