@@ -16,6 +16,7 @@ export function createPostgresWorker(options: WorkerConnection & StorageDeps & M
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.postgres,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     activities: {
       ...createStorageActivities(options),
       ...createMarketDataActivities(options),
