@@ -55,8 +55,7 @@ it('schemathesis with all checks finds nothing in the gateway against its own Op
   let output: string;
   let failed = false;
   try {
-    output = (await run(schemathesis(), args, { cwd: workDir, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }))
-      .stdout;
+    output = (await run(schemathesis(), args, { cwd: workDir, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 })).stdout;
   } catch (error) {
     failed = true;
     output = `${(error as { stdout?: string }).stdout ?? ''}\n${(error as Error).message}`;
