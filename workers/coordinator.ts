@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { taskQueues } from '../lib/temporal/index.js';
 
 export interface WorkerConnection {
@@ -7,6 +7,8 @@ export interface WorkerConnection {
   namespace?: string;
   /** Interceptors of every worker in the process (run.ts: activity log context, metrics, tracing). */
   interceptors?: WorkerInterceptors;
+  /** Sinks of the workflow worker (run.ts: the tracing exporter of workflow spans). */
+  sinks?: InjectedSinks<Record<string, never>>;
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -19,5 +21,6 @@ export function createCoordinatorWorker(options: WorkerConnection): Promise<Work
     taskQueue: taskQueues.coordinator,
     workflowsPath,
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    ...(options.sinks ? { sinks: options.sinks } : {}),
   });
 }

@@ -12,6 +12,7 @@ import { createModelCallsWorker } from './model-calls.js';
 import { createPostgresWorker } from './postgres.js';
 import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
 import { createScoringWorker } from './scoring.js';
+import { type Tracing, tracingFromEnvironment } from './tracing.js';
 
 export const allQueues: TaskQueueName[] = Object.values(taskQueues);
 
@@ -63,10 +64,16 @@ async function installRuntime(withMetrics: boolean): Promise<void> {
   }
 }
 
-/** Every worker's interceptors: activity log context and metrics. */
-function workerInterceptors(metrics: CoordinatorMetrics): WorkerInterceptors {
-  return { activity: activityInterceptors(metrics) };
+/** Every worker's interceptors: tracing (when on) first, then the activity log context and metrics. */
+export function workerInterceptors(metrics: CoordinatorMetrics | undefined, tracing?: Tracing): WorkerInterceptors {
+  return {
+    activity: [...(tracing?.activity ?? []), ...activityInterceptors(metrics)],
+    ...(tracing ? { workflowModules: tracing.workflowModules } : {}),
+  };
 }
+
+let tracing: Tracing | undefined;
+let tracingChecked = false;
 
 export interface RunningWorkers {
   /** Resolves when every worker has stopped (after stop(), or when one fails). */
@@ -85,6 +92,11 @@ export async function runWorkers(
   const withMetrics = settings.WORKER_METRICS_PORT !== undefined;
   await installRuntime(withMetrics);
   const logger = createLogger('workers');
+  if (!tracingChecked) {
+    tracingChecked = true;
+    tracing = tracingFromEnvironment('crunch-coordinator-worker');
+    if (tracing) logger.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
+  }
   const temporal = temporalOptions(settings);
   const connection = await connectWorker(temporal);
   let db: DatabasePool | undefined;
@@ -101,7 +113,7 @@ export async function runWorkers(
   };
   try {
     const needsDb = queues.some((queue) => queue !== taskQueues.coordinator);
-    if (needsDb) db = await openDatabase(settings, logger);
+    if (needsDb) db = await openDatabase(settings, logger, 10, { traced: tracing !== undefined });
     metrics = createCoordinatorMetrics({ ...(db ? { db } : {}), logger });
     if (withMetrics) {
       metricsServer = await serveWorkerMetrics({
@@ -113,7 +125,12 @@ export async function runWorkers(
       });
       logger.info({ url: metricsServer.url }, `worker metrics at ${metricsServer.url}`);
     }
-    const base = { connection, namespace: temporal.namespace, interceptors: workerInterceptors(metrics) };
+    const base = {
+      connection,
+      namespace: temporal.namespace,
+      interceptors: workerInterceptors(metrics, tracing),
+      ...(tracing ? { sinks: tracing.sinks } : {}),
+    };
     for (const queue of queues) {
       switch (queue) {
         case taskQueues.coordinator:
@@ -140,6 +157,7 @@ export async function runWorkers(
   logger.info({ queues, temporal: temporal.address }, `workers running for ${queues.join(', ')}`);
   const done = Promise.all(workers.map((worker) => worker.run())).then(async () => {
     await release();
+    await tracing?.shutdown();
     logger.info('workers stopped');
   });
   return {
