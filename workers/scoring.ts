@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { createScoringActivities, type ScoringDeps } from '../activities/index.js';
+import { createScoringQueueActivities, type ScoringDeps } from '../activities/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
 import type { WorkerConnection } from './coordinator.js';
 
@@ -18,7 +18,7 @@ export function createScoringWorker(options: ScoringWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.scoring,
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
-    activities: createScoringActivities(options),
+    activities: createScoringQueueActivities(options),
     maxConcurrentActivityTaskExecutions: options.concurrency ?? 2,
   });
 }
