@@ -1,22 +1,13 @@
-import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { logContextFields } from '../lib/log/index.js';
+import { captureLogLines } from '../lib/log/capture.js';
 import { activityInterceptors } from './activity-context.js';
 import { createCoordinatorMetrics } from './coordinator-metrics.js';
 
 describe('the activity interceptor', () => {
   it('binds workflow id, run id, activity type and attempt to every line an activity logs, and counts predictions', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
     // Any logger with the root logger's mixin: the activity knows nothing of the context it runs in.
-    const logger = pino({ base: null, timestamp: false, mixin: logContextFields }, sink);
+    const { logger, lines } = captureLogLines();
     const metrics = createCoordinatorMetrics({ logger });
     const env = new MockActivityEnvironment(
       {
@@ -35,7 +26,6 @@ describe('the activity interceptor', () => {
     await env.run(predictShard, { untilSec, shard: { index: 0, count: 1 } });
     expect(lines).toEqual([
       {
-        level: 30,
         workflowId: 'predict-cycle-2026-12-04T16:00:00Z',
         runId: 'run-1',
         activityType: 'predictShard',
