@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const quiet = process.argv.includes('--quiet');
-// `npm test` also needs what only the tests use (docker-compose for docker-compose.yml, chromium for the dashboard).
+// `npm test` also needs what only the tests use (docker-compose, openssl, chromium, .venv-test).
 const forTests = process.argv.includes('--tests');
 
 function say(message) {
@@ -159,27 +159,30 @@ function commandExists(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-// Debian packages only the tests use, installed as root with apt-get (a missing one: its test says how):
-// docker-compose validates docker-compose.yml without a Docker engine (none runs here); chromium is the
-// headless browser the dashboard test drives through playwright-core.
-function ensureDebianPackage(command, pkg, why) {
+/** A command the tests need, from its Debian package when it is missing (as root, with apt-get). */
+function ensureDebianTool(command, debianPackage, purpose) {
   if (commandExists(command)) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !commandExists('apt-get')) {
-    say(`${pkg} is missing and cannot be installed here (needs apt-get as root): its test will say how`);
+    say(`${command} is missing and cannot be installed here (needs apt-get as root): its test will say how`);
     return;
   }
-  say(`installing ${pkg} from Debian (${why}) ...`);
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', pkg], { stdio: 'ignore' }).status === 0;
+  say(`installing ${debianPackage} from Debian (${purpose}) ...`);
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', debianPackage], { stdio: 'ignore' }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-  if (!install()) say(`apt-get could not install ${pkg}: its test will say how`);
+  if (!install()) say(`apt-get could not install ${debianPackage}: its test will say how`);
 }
 
 ensureNodeModules();
 if (forTests) {
-  ensureDebianPackage('docker-compose', 'docker-compose', 'the compose file test uses it');
-  ensureDebianPackage('chromium', 'chromium', 'the dashboard browser test drives it');
+  // Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
+  ensureDebianTool('docker-compose', 'docker-compose', 'the compose file test uses it');
+  // The secure-mode tests make their test CA and certificates with it.
+  ensureDebianTool('openssl', 'openssl', 'the secure-mode tests make their certificates with it');
+  // The dashboard's browser test drives it through playwright-core.
+  ensureDebianTool('chromium', 'chromium', 'the dashboard browser test drives it');
 }
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
