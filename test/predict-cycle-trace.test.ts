@@ -3,20 +3,16 @@
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tracingInterceptor } from '../lib/db/index.js';
 import { condor } from '../lib/game/index.js';
-import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createModelCallsWorker } from '../workers/model-calls.js';
-import { createPostgresWorker } from '../workers/postgres.js';
 import { workerInterceptors } from '../workers/run.js';
 import { installTracing, type Tracing } from '../workers/tracing.js';
 import type { PredictCycleResult } from '../workflows/index.js';
+import { type CycleWorkers, runCycleWorkers } from './support/cycle-workers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { startModelProcess, stopAllModelProcesses } from './support/model-processes.js';
@@ -28,8 +24,7 @@ let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let discovery: TestDiscoveryServer;
 let models: ModelRunnerClient;
-let workers: Worker[] = [];
-let running: Promise<void>[] = [];
+let workers: CycleWorkers | undefined;
 
 beforeAll(async () => {
   tracing = installTracing({ spanProcessor: new SimpleSpanProcessor(exporter), serviceName: 'trace-test' });
@@ -50,22 +45,16 @@ beforeAll(async () => {
   models = new ModelRunnerClient({ discoveryUrl: discovery.url, className: condor.setupClassName });
   await models.start();
   await models.waitForModels(1, 60_000);
-  const base = {
-    connection: env.nativeConnection,
+  workers = await runCycleWorkers(env, {
+    client: models,
+    db,
     interceptors: workerInterceptors(undefined, tracing),
     sinks: tracing.sinks,
-  };
-  workers = await Promise.all([
-    createCoordinatorWorker(base),
-    createPostgresWorker({ ...base, db: db.pool, game: condor, source: new SyntheticSource({ seed: 7 }) }),
-    createModelCallsWorker({ ...base, client: models, db: db.pool, game: condor }),
-  ]);
-  running = workers.map((worker) => worker.run());
+  });
 }, 180_000);
 
 afterAll(async () => {
-  for (const worker of workers) worker.shutdown();
-  await Promise.allSettled(running);
+  await workers?.stop();
   await models?.close();
   await stopAllModelProcesses();
   await discovery?.close();
