@@ -214,6 +214,7 @@ describe('/docs', () => {
       '/reports/checkpoints/{id}/prizes',
       '/reports/checkpoints/{id}/status',
       '/reports/emissions/latest',
+      '/reports/cycles',
       '/reports/leaderboard',
       '/reports/merkle/cycles',
       '/reports/merkle/cycles/{id}',
@@ -225,6 +226,7 @@ describe('/docs', () => {
       '/reports/predictions',
       '/reports/schema',
       '/reports/snapshots',
+      '/reports/prices/tail',
     ]);
     const parameters = spec.paths['/reports/predictions'].get.parameters.map((p: { name: string }) => p.name);
     expect(parameters).toEqual(expect.arrayContaining(['projectIds', 'start', 'end']));
