@@ -1,6 +1,7 @@
 // JSON schemas of the checkpoint, Merkle and node routes: the field names and types of CrunchDAO's node
 // report API, which its platform and starter UI read.
 import { errorResponse } from './schemas.js';
+import { TIME_PARAMETER_PATTERN } from './times.js';
 
 const timestamp = {
   type: 'string',
@@ -24,11 +25,25 @@ export const problemResponse = {
 } as const;
 
 const timeParameter = (what: string) =>
-  ({ type: 'string', maxLength: 64, description: `${what}: ISO-8601 (no offset means UTC) or unix seconds` }) as const;
+  ({
+    type: 'string',
+    maxLength: 64,
+    pattern: TIME_PARAMETER_PATTERN,
+    description: `${what}: ISO-8601 (no offset means UTC) or unix seconds; empty means none`,
+  }) as const;
+
+/** An id: PostgreSQL text cannot hold NUL, so an id with one names nothing. */
+const id = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000]*$' } as const;
 
 export const checkpointIdParams = {
   type: 'object',
-  properties: { id: { type: 'string', maxLength: 200 } },
+  properties: { id: { ...id, description: 'a checkpoint id, CKP_%Y%m%d_%H%M%S' } },
+  required: ['id'],
+} as const;
+
+export const cycleIdParams = {
+  type: 'object',
+  properties: { id: { ...id, description: 'a Merkle cycle id, CYC_%Y%m%d_%H%M%S_%f' } },
   required: ['id'],
 } as const;
 
@@ -118,7 +133,7 @@ export const checkpointListQuery = {
 export const rewardsQuery = {
   type: 'object',
   properties: {
-    model_id: { type: 'string', maxLength: 200 },
+    model_id: { ...id, description: 'only this model' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'newest checkpoints' },
   },
 } as const;
@@ -203,12 +218,28 @@ export const latestEmissionResponse = {
 
 export const confirmBody = {
   type: 'object',
-  properties: { tx_hash: { type: 'string', maxLength: 200, description: "the settling transaction's signature" } },
+  properties: {
+    tx_hash: {
+      type: 'string',
+      maxLength: 200,
+      // Some non-space character, and no NUL (PostgreSQL text cannot hold one).
+      pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$',
+      description: "the settling transaction's signature (missing, blank or not text: 422)",
+    },
+  },
+  required: ['tx_hash'],
 } as const;
 
 export const statusBody = {
   type: 'object',
-  properties: { status: { type: 'string', maxLength: 50 } },
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['PENDING', 'SUBMITTED', 'CLAIMABLE', 'PAID'],
+      description: 'the next status (another value: 422; a move not allowed: 409)',
+    },
+  },
+  required: ['status'],
 } as const;
 
 const cycle = {
@@ -240,7 +271,7 @@ export const cyclesQuery = {
 export const snapshotsQuery = {
   type: 'object',
   properties: {
-    model_id: { type: 'string', maxLength: 200 },
+    model_id: { ...id, description: 'only this model' },
     since: timeParameter('snapshots whose period ends at or after'),
     until: timeParameter('snapshots whose period starts at or before'),
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
@@ -267,7 +298,7 @@ export const snapshotsResponse = {
 
 export const proofQuery = {
   type: 'object',
-  properties: { snapshot_id: { type: 'string', maxLength: 200 } },
+  properties: { snapshot_id: { ...id, description: 'a snapshot id of /reports/snapshots' } },
   required: ['snapshot_id'],
 } as const;
 

@@ -213,8 +213,8 @@ describe('/docs', () => {
       '/reports/checkpoints/{id}/payload',
       '/reports/checkpoints/{id}/prizes',
       '/reports/checkpoints/{id}/status',
-      '/reports/emissions/latest',
       '/reports/cycles',
+      '/reports/emissions/latest',
       '/reports/leaderboard',
       '/reports/merkle/cycles',
       '/reports/merkle/cycles/{id}',
@@ -224,9 +224,9 @@ describe('/docs', () => {
       '/reports/models/params',
       '/reports/models/{id}',
       '/reports/predictions',
+      '/reports/prices/tail',
       '/reports/schema',
       '/reports/snapshots',
-      '/reports/prices/tail',
     ]);
     const parameters = spec.paths['/reports/predictions'].get.parameters.map((p: { name: string }) => p.name);
     expect(parameters).toEqual(expect.arrayContaining(['projectIds', 'start', 'end']));

@@ -80,7 +80,8 @@ const textField = (field: string) => async (request: FastifyRequest, reply: Fast
   if (value !== undefined && typeof value !== 'string') return problem(reply, 422, `${field} must be a string`);
 };
 const byId = { params: checkpointIdParams };
-const notFound = { 404: problemResponse, 503: problemResponse };
+/** The answers of a route that names a checkpoint: 400 for an id the schema refuses, 404 for an unknown one. */
+const notFound = { 400: problemResponse, 404: problemResponse, 503: problemResponse };
 
 /** `+00:00` rather than the API's microsecond form, as the reference's payload writes period bounds. */
 const isoformat = (iso: string) => iso.replace(/\.000000\+00:00$/, '+00:00');
@@ -243,7 +244,7 @@ export async function checkpointRoutes(app: FastifyInstance, { database, writer 
         summary: "The prizes the platform creates on chain: total_prize shared by each model's reward",
         ...byId,
         querystring: prizesQuery,
-        response: { 200: prizesResponse, 400: problemResponse, ...notFound },
+        response: { 200: prizesResponse, ...notFound },
       },
     },
     async (request, reply) => {

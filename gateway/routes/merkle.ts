@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { merkleProof } from '../../lib/emission/index.js';
 import type { ReadOnlyDatabase } from '../database.js';
 import {
+  cycleIdParams,
   cycleResponse,
   cyclesQuery,
   cyclesResponse,
@@ -63,8 +64,8 @@ export async function merkleRoutes(app: FastifyInstance, { database }: { databas
       schema: {
         tags,
         summary: 'One Merkle cycle: its snapshots root and the root chained after the previous cycle',
-        params: { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] },
-        response: { 200: cycleResponse, 404: problemResponse, 503: problemResponse },
+        params: cycleIdParams,
+        response: { 200: cycleResponse, 400: problemResponse, 404: problemResponse, 503: problemResponse },
       },
     },
     async (request, reply) => {
