@@ -1,19 +1,21 @@
-// The score pass's logic with stand-in activities (test/support/stub-queues.ts): batching, continue-as-new,
-// the child leaderboard refresh, search attributes, the game it passes on, bad input and retries.
+// The score pass's logic, and its child leaderboard refresh's, with stand-in activities
+// (test/support/stub-queues.ts): batching, continue-as-new, the child refresh, search attributes, the
+// scheduled instant, the game it passes on, bad input and retries.
 
-import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScorePredictionsInput, ScorePredictionsResult } from '../activities/index.js';
 import { type CoordinatorWorkflows, executeWorkflow, scheduledStart, startWorkflow } from '../cli/workflows.js';
 import { searchAttributes } from '../lib/temporal/index.js';
 import {
+  applicationFailureOf,
   type ListedPrediction,
   listPage,
   refreshed,
   type StubWorkflowEnv,
   startStubWorkflowEnv,
 } from '../test/support/stub-queues.js';
+import type { ScorePassInput } from './index.js';
 
 const T = 1_780_000_000;
 const iso = (sec: number) => new Date(sec * 1000).toISOString();
@@ -48,15 +50,15 @@ function postgresStub(refreshes: Array<{ asOf: number; game: string }>, retentio
   };
 }
 
-describe('scorePass (stand-in activities)', () => {
-  let stubs: StubWorkflowEnv;
-  beforeAll(async () => {
-    stubs = await startStubWorkflowEnv();
-  }, 60_000);
-  afterAll(async () => {
-    await stubs?.stop();
-  });
+let stubs: StubWorkflowEnv;
+beforeAll(async () => {
+  stubs = await startStubWorkflowEnv();
+}, 60_000);
+afterAll(async () => {
+  await stubs?.stop();
+});
 
+describe('scorePass (stand-in activities)', () => {
   it('scores every listed prediction once in bounded batches, continues as new, then ranks at its instant', async () => {
     const batches: ScorePredictionsInput[] = [];
     const refreshes: Array<{ asOf: number; game: string }> = [];
@@ -138,17 +140,12 @@ describe('scorePass (stand-in activities)', () => {
   });
 
   it('fails at once, with the reason, on bad input', async () => {
-    const failure = async (args: Record<string, unknown>, workflowId: string) => {
-      const error = await stubs
-        .run({ postgres: postgresStub([], { runs: 0 }), scoring: scoringStub([]) }, () =>
+    const failure = (args: ScorePassInput, workflowId: string) =>
+      applicationFailureOf(
+        stubs.run({ postgres: postgresStub([], { runs: 0 }), scoring: scoringStub([]) }, () =>
           executeWorkflow(stubs.env.client, 'scorePass', { workflowId, args: [args] }),
-        )
-        .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      const cause = (error as WorkflowFailedError).cause;
-      expect(cause).toBeInstanceOf(ApplicationFailure);
-      return cause as ApplicationFailure;
-    };
+        ),
+      );
     const badSize = await failure({ asOf: iso(T), batchSize: 0 }, 'score-pass-bad-size');
     expect([badSize.type, badSize.message]).toEqual(['BadInput', 'batchSize must be a positive whole number, got 0']);
     const badInstant = await failure({ asOf: 'yesterday' }, 'score-pass-bad-instant');
@@ -181,17 +178,58 @@ describe('scorePass (stand-in activities)', () => {
         throw ApplicationFailure.retryable('this worker plays the game "condor", not "condor-demo"', 'GameMismatch');
       },
     };
-    const error = await stubs
-      .run({ postgres: postgresStub([], { runs: 0 }), scoring: otherGame }, () =>
+    const mismatch = await applicationFailureOf(
+      stubs.run({ postgres: postgresStub([], { runs: 0 }), scoring: otherGame }, () =>
         executeWorkflow(stubs.env.client, 'scorePass', {
           workflowId: 'score-pass-other-game',
           args: [{ asOf: iso(T), batchSize: 50, refreshLeaderboard: false }],
         }),
-      )
-      .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause).toBeInstanceOf(ActivityFailure);
-    expect(((error as WorkflowFailedError).cause?.cause as ApplicationFailure).type).toBe('GameMismatch');
+      ),
+    );
+    expect(mismatch.type).toBe('GameMismatch');
     expect(refused).toBe(1);
+  });
+});
+
+describe('leaderboardRefresh (stand-in activities)', () => {
+  it('ranks at its instant with the game and scorer given, then applies retention unless told not to', async () => {
+    const calls: string[] = [];
+    const postgres = {
+      async refreshLeaderboard(input: { asOf: number; game: string; scorer?: string }) {
+        calls.push(`rank ${input.asOf} ${input.game} ${input.scorer ?? '-'}`);
+        return refreshed(input.asOf, 4);
+      },
+      async applyRetentionPolicy() {
+        calls.push('retention');
+        return { predictions: 5, prices: 0, modelScoreSnapshots: 2, leaderboards: 1, payloads: 0, deployments: 0 };
+      },
+    };
+    const [kept, past] = await stubs.run({ postgres }, async () => [
+      await executeWorkflow(stubs.env.client, 'leaderboardRefresh', {
+        workflowId: 'leaderboard-refresh-now',
+        args: [{ asOf: iso(T), scorer: 'crps' }],
+      }),
+      await executeWorkflow(stubs.env.client, 'leaderboardRefresh', {
+        workflowId: 'leaderboard-refresh-past',
+        args: [{ asOf: iso(T - 60), game: 'condor-quick', retention: false }],
+      }),
+    ]);
+    expect(calls).toEqual([`rank ${T} condor crps`, 'retention', `rank ${T - 60} condor-quick -`]);
+    expect(kept).toMatchObject({ asOf: iso(T), models: 4, leader: 'model-1', retentionDeleted: 8 });
+    expect(past).toMatchObject({ asOf: iso(T - 60), retentionDeleted: null });
+    const description = await stubs.env.client.workflow.getHandle('leaderboard-refresh-now').describe();
+    expect(description.typedSearchAttributes.get(searchAttributes.cycleTime)).toEqual(new Date(T * 1000));
+  });
+
+  it('refuses an instant that is not ISO-8601, at once', async () => {
+    const failure = await applicationFailureOf(
+      stubs.run({}, () =>
+        executeWorkflow(stubs.env.client, 'leaderboardRefresh', {
+          workflowId: 'leaderboard-refresh-bad',
+          args: [{ asOf: '12/04/2026' }],
+        }),
+      ),
+    );
+    expect([failure.type, failure.message]).toEqual(['BadInput', 'asOf "12/04/2026" is not an ISO-8601 instant']);
   });
 });
