@@ -1,7 +1,8 @@
 // Workflow logic in seconds: the real workflow code on the Temporal dev server, with stand-in activities
 // on the real task queues (no PostgreSQL, no model processes). One coordinator worker and one worker per
 // queue run for the whole test file; each `run` says which stand-ins answer while its body runs.
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type {
@@ -134,4 +135,17 @@ export function listPage(predictions: readonly ListedPrediction[], options: Scor
 /** A leaderboard refresh's result at `asOf`, as lib/leaderboard would report a small one. */
 export function refreshed(asOf: number, models = 3): RefreshResult {
   return { leaderboardId: asOf, asOf, models, groups: models * 2, snapshotsRemoved: 0, settled: 0, leader: 'model-1' };
+}
+
+/** The application failure a workflow ended with, through the activity or child workflow that raised it. */
+export async function applicationFailureOf(running: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await running.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof WorkflowFailedError)) throw new Error(`expected the workflow to fail, got ${String(error)}`);
+  let cause: unknown = error.cause;
+  while (cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) cause = cause.cause;
+  if (!(cause instanceof ApplicationFailure)) throw new Error(`expected an application failure, got ${String(cause)}`);
+  return cause;
 }
