@@ -115,28 +115,30 @@ describe('scorePass (stand-in activities)', () => {
     expect(refreshes).toEqual([]);
   });
 
-  it('stands for the instant its schedule started it for, when no asOf is given', async () => {
-    const result = await stubs.run({ postgres: postgresStub([], { runs: 0 }), scoring: scoringStub([]) }, async () => {
+  it('stands for the instant its schedule started it for, not its start time, when no asOf is given', async () => {
+    // A schedule's backfill starts now a run scheduled two hours ago: only the scheduled time says which.
+    const hour = Math.floor(Date.now() / 3_600_000) * 3600 - 2 * 3600;
+    const asOf = await stubs.run({ postgres: postgresStub([], { runs: 0 }), scoring: scoringStub([]) }, async () => {
       const schedule = await stubs.env.client.schedule.create({
         scheduleId: 'score-pass-scheduled',
         spec: { intervals: [{ every: '1 hour' }] },
         state: { paused: true },
         action: scheduledStart('scorePass', 'score-pass-scheduled', [{ refreshLeaderboard: false }]),
       });
-      await schedule.trigger();
+      await schedule.backfill({ start: new Date((hour - 60) * 1000), end: new Date((hour + 60) * 1000) });
       for (let attempt = 0; attempt < 100; attempt++) {
         const started = (await schedule.describe()).info.recentActions[0];
         if (started) {
           const handle = stubs.env.client.workflow.getHandle<CoordinatorWorkflows['scorePass']>(
             started.action.workflow.workflowId,
           );
-          return { asOf: (await handle.result()).asOf, scheduledAt: started.scheduledAt };
+          return (await handle.result()).asOf;
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       throw new Error('the schedule started no run');
     });
-    expect(result.asOf).toBe(iso(Math.floor(result.scheduledAt.getTime() / 1000)));
+    expect(asOf).toBe(iso(hour));
   });
 
   it('fails at once, with the reason, on bad input', async () => {
