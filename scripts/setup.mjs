@@ -168,8 +168,7 @@ function ensureDebianTool(command, debianPackage, purpose) {
     return;
   }
   say(`installing ${debianPackage} from Debian (${purpose}) ...`);
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', debianPackage], { stdio: 'ignore' }).status === 0;
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', debianPackage], { stdio: 'ignore' }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
   if (!install()) say(`apt-get could not install ${debianPackage}: its test will say how`);
