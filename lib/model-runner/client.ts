@@ -2,7 +2,12 @@ import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../log/index.js';
 import { DiscoveryConnection, type ModelState } from './discovery.js';
 import { type ModelTransport, modelTransports } from './grpc-channel.js';
-import { type ConnectionOwner, type ConnectionSettings, ModelConnection } from './model-connection.js';
+import {
+  type ConnectionOwner,
+  type ConnectionSettings,
+  type ModelCallOptions,
+  ModelConnection,
+} from './model-connection.js';
 import { serializeCallRequest, serializeSetupRequest, type WireArgument, type WireKwArgument } from './proto.js';
 import type {
   CallArguments,
@@ -174,9 +179,19 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     for (const connection of this.connections.values()) {
       if (connection.state === 'ready' && (!wanted || wanted.has(connection.info.modelId))) targets.push(connection);
     }
-    const decode = options.decode ?? true;
+    const perModel: ModelCallOptions = { method, decode: options.decode ?? true };
+    if (options.waitBehind) perModel.waitBehind = options.waitBehind;
+    if (options.signal) perModel.signal = options.signal;
+    const onResult = options.onResult;
     return (await Promise.all(
-      targets.map((connection) => connection.call(request, deadline, decode)),
+      targets.map((connection) => {
+        const result = connection.call(request, deadline, perModel);
+        if (!onResult) return result;
+        return result.then((answered) => {
+          onResult(answered);
+          return answered;
+        });
+      }),
     )) as CallResult<T>[];
   }
 

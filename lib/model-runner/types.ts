@@ -43,7 +43,7 @@ export type Value = null | number | bigint | string | boolean | JsonValue;
 export type CallArguments = Value[] | { args?: Value[]; kwargs?: Record<string, Value> };
 
 export interface CallOptions {
-  /** Deadline for each model's answer, counted from the moment call() is invoked. */
+  /** Deadline for each model's answer, counted from the moment call() is invoked (waits included). */
   timeoutMs: number;
   /** Only these model ids (those of them that are connected); default: every connected model. */
   models?: string[];
@@ -53,6 +53,17 @@ export interface CallOptions {
    * a caller that stores the text would only serialise again. Other types are always decoded.
    */
   decode?: boolean;
+  /**
+   * Methods this call may wait behind when a model is still busy with one of them (within the
+   * deadline), e.g. `['tick']` for a predict that follows the price tick. A model busy with any other
+   * call gets this one as TIMEOUT at once ("still busy with its previous call"): nothing waits on a
+   * slow model. Default: none.
+   */
+  waitBehind?: readonly string[];
+  /** Aborting ends every model's call at once (TIMEOUT "the call was cancelled", not counted). */
+  signal?: AbortSignal;
+  /** Called with each model's result as it comes, before call() resolves with all of them. */
+  onResult?: (result: CallResult) => void;
 }
 
 export interface ModelReport {
