@@ -24,6 +24,19 @@ export interface FeedRequest {
   shard?: Shard;
 }
 
+/** How a feed pass reports as it goes (for a predict round that follows it model by model). */
+export interface FeedProgress {
+  /** Aborting ends the tick calls in flight at once. */
+  signal?: AbortSignal;
+  /**
+   * Called once every tick call of the pass has been sent (before any answer): a predict sent to a
+   * model after this lines up behind that model's tick.
+   */
+  onTicksSent?: () => void;
+  /** Called with each ticked deployment as its answer comes, true when it took the tick. */
+  onTicked?: (model: ModelInfo, ok: boolean) => void;
+}
+
 export interface FeedSummary {
   /** Deployments that got a tick now (full history or new points). */
   ticked: number;
@@ -70,7 +83,11 @@ export class PriceFeed {
     return this.delivered.has(model.deploymentId);
   }
 
-  async feed(request: FeedRequest): Promise<FeedSummary> {
+  /**
+   * Sends each deployment of the shard the prices it lacks up to `untilSec`. Groups of deployments
+   * equally behind are ticked at once, in parallel: no group waits for another's slow model.
+   */
+  async feed(request: FeedRequest, progress: FeedProgress = {}): Promise<FeedSummary> {
     const { client, db, game } = this.options;
     const shard = request.shard ?? wholeFleet;
     const models = client.models().filter((model) => inShard(model.modelId, shard));
@@ -99,7 +116,14 @@ export class PriceFeed {
       return query;
     };
 
-    const fullHistorySent: ModelInfo[] = [];
+    // Every payload first, then every tick at once.
+    const ticks: Array<{
+      fresh: boolean;
+      marks: Map<string, number> | undefined;
+      models: ModelInfo[];
+      data: TickData;
+      newest: Map<string, number>;
+    }> = [];
     for (const group of groups.values()) {
       const fresh = group.marks === undefined;
       const data: TickData = {};
@@ -112,37 +136,50 @@ export class PriceFeed {
           newest.set(asset, points[points.length - 1]![0]);
         }
       }
-      if (!fresh && newest.size === 0) {
-        summary.upToDate += group.models.length;
-        continue;
-      }
-      const call = game.tick.buildCall(data);
-      const results: CallResult[] = await client.call(call.method, toCallArguments(call.args), {
-        timeoutMs: this.options.timeoutMs,
-        models: group.models.map((model) => model.modelId),
-      });
-      for (const result of results) {
-        if (result.status !== 'SUCCESS') {
-          summary.failedCount++;
-          if (summary.failed.length < LISTED_FAILURES) {
-            summary.failed.push({
-              modelId: result.model.modelId,
-              status: result.status,
-              error: (result.error ?? result.status).slice(0, LISTED_ERROR_CHARS),
-            });
-          }
-          continue;
-        }
-        const marks = new Map(group.marks ?? []);
-        for (const [asset, ts] of newest) marks.set(asset, ts);
+      if (!fresh && newest.size === 0) summary.upToDate += group.models.length;
+      else ticks.push({ fresh, marks: group.marks, models: group.models, data, newest });
+    }
+
+    const fullHistorySent: ModelInfo[] = [];
+    const seen = new WeakSet<CallResult>();
+    const take = (tick: (typeof ticks)[number], result: CallResult) => {
+      if (seen.has(result)) return;
+      seen.add(result);
+      const ok = result.status === 'SUCCESS';
+      if (ok) {
+        const marks = new Map(tick.marks ?? []);
+        for (const [asset, ts] of tick.newest) marks.set(asset, ts);
         this.delivered.set(result.model.deploymentId, marks);
         summary.ticked++;
-        if (fresh) {
+        if (tick.fresh) {
           summary.fullHistory++;
           fullHistorySent.push(result.model);
         }
+      } else {
+        summary.failedCount++;
+        if (summary.failed.length < LISTED_FAILURES) {
+          summary.failed.push({
+            modelId: result.model.modelId,
+            status: result.status,
+            error: (result.error ?? result.status).slice(0, LISTED_ERROR_CHARS),
+          });
+        }
       }
-    }
+      progress.onTicked?.(result.model, ok);
+    };
+    const sent = ticks.map(async (tick) => {
+      const call = game.tick.buildCall(tick.data);
+      const results = await client.call(call.method, toCallArguments(call.args), {
+        timeoutMs: this.options.timeoutMs,
+        models: tick.models.map((model) => model.modelId),
+        ...(progress.signal ? { signal: progress.signal } : {}),
+        onResult: (result) => take(tick, result),
+      });
+      // Each result went through onResult already; this catches any a client did not hand over.
+      for (const result of results) take(tick, result);
+    });
+    progress.onTicksSent?.();
+    await Promise.all(sent);
     if (fullHistorySent.length > 0) {
       // The deployment rows must exist before they are marked (a first tick comes before any prediction).
       await recordFleet(db, { expected: [], connected: fullHistorySent });

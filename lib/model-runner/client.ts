@@ -179,7 +179,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     for (const connection of this.connections.values()) {
       if (connection.state === 'ready' && (!wanted || wanted.has(connection.info.modelId))) targets.push(connection);
     }
-    const perModel: ModelCallOptions = { method, decode: options.decode ?? true };
+    const perModel: ModelCallOptions = { label: options.label ?? method, decode: options.decode ?? true };
     if (options.waitBehind) perModel.waitBehind = options.waitBehind;
     if (options.signal) perModel.signal = options.signal;
     const onResult = options.onResult;

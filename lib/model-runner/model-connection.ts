@@ -59,16 +59,16 @@ interface Outcome {
 
 /** What a call needs besides its request bytes and deadline. */
 export interface ModelCallOptions {
-  /** The method called (for the "still busy" rule and its reason). */
-  method: string;
+  /** What the call is (its method, or a caller's label): for `waitBehind` and the "still busy" reason. */
+  label: string;
   decode?: boolean;
-  /** Methods of earlier calls this one may wait behind instead of being TIMEOUT at once. */
+  /** Labels of earlier calls this one may wait behind instead of being TIMEOUT at once. */
   waitBehind?: readonly string[];
   signal?: AbortSignal;
 }
 
 interface QueuedCall {
-  method: string;
+  label: string;
   /** performance.now() when it was queued, then when it started. */
   since: number;
 }
@@ -183,17 +183,17 @@ export class ModelConnection {
    * against it (the one ahead does). An aborted `signal` ends the call at once, uncounted.
    */
   call(request: Buffer, deadline: number, options: ModelCallOptions): Promise<CallResult> {
-    const { method, decode = true, waitBehind, signal } = options;
+    const { label, decode = true, waitBehind, signal } = options;
     if (signal?.aborted) return Promise.resolve(this.cancelled(signal));
     const ahead = this.inQueue;
-    if (ahead.length > 0 && !ahead.every((earlier) => waitBehind?.includes(earlier.method))) {
+    if (ahead.length > 0 && !ahead.every((earlier) => waitBehind?.includes(earlier.label))) {
       const running = ahead[0] as QueuedCall;
       const forMs = Math.round(performance.now() - running.since);
-      const reason = `the model was still busy with its previous call (${running.method}, running for ${forMs} ms)`;
+      const reason = `the model was still busy with its previous call (${running.label}, running for ${forMs} ms)`;
       return Promise.resolve(this.result('TIMEOUT', null, 0, reason));
     }
     return new Promise((resolve) => {
-      const entry: QueuedCall = { method, since: performance.now() };
+      const entry: QueuedCall = { label, since: performance.now() };
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const settle = (result: CallResult) => {
@@ -207,7 +207,7 @@ export class ModelConnection {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (ahead.length > 0) {
         timer = setTimeout(() => {
-          const reason = `the deadline passed while the model was still busy with its previous call (${ahead[0]?.method})`;
+          const reason = `the deadline passed while the model was still busy with its previous call (${ahead[0]?.label})`;
           settle(this.result('TIMEOUT', null, 0, reason));
         }, deadline - Date.now());
       }

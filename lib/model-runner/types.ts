@@ -54,12 +54,14 @@ export interface CallOptions {
    */
   decode?: boolean;
   /**
-   * Methods this call may wait behind when a model is still busy with one of them (within the
+   * Labels (by default methods) of calls this one may wait behind when a model is still busy with one (within the
    * deadline), e.g. `['tick']` for a predict that follows the price tick. A model busy with any other
    * call gets this one as TIMEOUT at once ("still busy with its previous call"): nothing waits on a
    * slow model. Default: none.
    */
   waitBehind?: readonly string[];
+  /** What this call is to `waitBehind` and in "still busy" reasons (default: the method name). */
+  label?: string;
   /** Aborting ends every model's call at once (TIMEOUT "the call was cancelled", not counted). */
   signal?: AbortSignal;
   /** Called with each model's result as it comes, before call() resolves with all of them. */
