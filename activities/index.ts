@@ -8,7 +8,13 @@ export {
   type RefreshLeaderboardInput,
 } from './leaderboard.js';
 export { createMarketDataActivities, type MarketDataActivities, type MarketDataDeps } from './market-data.js';
-export { createModelActivities, type ModelActivities, type ModelDeps } from './models.js';
+export {
+  createModelActivities,
+  type ModelActivities,
+  type ModelDeps,
+  type PredictShardInput,
+  type TickModelsInput,
+} from './models.js';
 export {
   createScoreListingActivities,
   createScoringActivities,

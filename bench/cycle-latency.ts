@@ -1,0 +1,210 @@
+// Cycle latency: from a prediction slot's instant to the honest models' predictions stored, with 1 %
+// of the models hostile (they take their tick but never answer predict; at least one), at each size.
+// Two ways, alternating slot by slot in the same run: the coordinator's (a workflow started at the
+// slot's instant runs the predictShard activity on the model-calls worker, Temporal dev server, all
+// in this process) and a plain Node loop making the same calls and inserts (the baseline). Times come
+// from the database: a trigger notes when each row's insert ended.
+//
+//   npm run bench -- cycle-latency [--sizes 10,1000] [--reps 10]
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { checkCallDeadline } from '../lib/cycle/index.js';
+import { condor } from '../lib/game/index.js';
+import { createLogger } from '../lib/log/index.js';
+import { SyntheticSource } from '../lib/market-data/index.js';
+import { createTemporalTestEnv } from '../test/support/temporal.js';
+import { createModelCallsWorker } from '../workers/model-calls.js';
+import { plainSlot } from './cycle-latency/plain-loop.js';
+import { recordStoredTimes, type SlotRow, slotRows } from './cycle-latency/stored-times.js';
+import { createBenchDatabase } from './predict-cycle/database.js';
+import { BenchFleet } from './predict-cycle/fleet.js';
+import { median, round1 } from './support/figures.js';
+
+const BENCH_QUEUE = 'bench-cycle-latency';
+/** Slots one every 4 s; the call deadline (what a hostile model costs its own slot) shorter than that. */
+const SLOT_GAP_SEC = 4;
+const DEADLINE_MS = 2_500;
+/** A one-hour forecast in one-minute steps: 60 densities per answer. */
+const DUE = { asset: 'BTC', horizonSec: 3_600, stepSec: 60 } as const;
+const progress = (message: string) => process.stderr.write(`[cycle-latency] ${message}\n`);
+
+interface Options {
+  sizes: number[];
+  reps: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { sizes: [10, 1000], reps: 10 };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--sizes') options.sizes = String(args[++i]).split(',').map(Number);
+    else if (arg === '--reps') options.reps = Number(args[++i]);
+    else throw new Error(`unknown argument ${arg}; use --sizes 10,1000 --reps 10`);
+  }
+  if (options.sizes.some((n) => !Number.isInteger(n) || n < 2) || !Number.isInteger(options.reps) || options.reps < 1) {
+    throw new Error('--sizes needs whole numbers >= 2 and --reps a whole number >= 1');
+  }
+  return options;
+}
+
+/** The p-th percentile (nearest rank) of the values; 0 for none. */
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** Sleeps until the next slot instant at least `marginMs` away; returns it (unix seconds). */
+async function nextSlot(marginMs: number): Promise<number> {
+  const slotSec = Math.ceil((Date.now() + marginMs) / 1000 / SLOT_GAP_SEC) * SLOT_GAP_SEC;
+  await sleep(Math.max(0, slotSec * 1000 - Date.now()));
+  return slotSec;
+}
+
+interface PathFigures {
+  stored: number[];
+  called: number[];
+  missing: number;
+}
+
+export default async function cycleLatency(args: string[]): Promise<Record<string, unknown>> {
+  const options = parseOptions(args);
+  const deadlineCheck = checkCallDeadline([{ intervalSec: SLOT_GAP_SEC, assets: [DUE.asset] }], DEADLINE_MS);
+  if (!deadlineCheck.ok) throw new Error(deadlineCheck.message);
+  const logger = createLogger('bench').child({}, { level: 'error' });
+  const source = new SyntheticSource({ seed: 'cycle-latency' });
+  const nowSec = Math.floor(Date.now() / 60_000) * 60;
+  progress('fresh database and Temporal dev server');
+  const database = await createBenchDatabase({ source, fromSec: nowSec, historySec: 3_600, logger });
+  await recordStoredTimes(database.pool);
+  const figures: Record<string, unknown> = {
+    sizes: options.sizes,
+    reps: options.reps,
+    deadline_ms: DEADLINE_MS,
+    slot_gap_ms: SLOT_GAP_SEC * 1000,
+  };
+  let env: TestWorkflowEnvironment | undefined;
+  const running: Array<{ worker: Worker; done: Promise<void> }> = [];
+  const stop = async (entry: { worker: Worker; done: Promise<void> }) => {
+    if (entry.worker.getState() === 'RUNNING') entry.worker.shutdown();
+    await entry.done;
+    running.splice(running.indexOf(entry), 1);
+  };
+  let missingHonest = 0;
+  try {
+    env = await createTemporalTestEnv();
+    const slotWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: BENCH_QUEUE,
+      workflowsPath: resolve(import.meta.dirname, 'cycle-latency/workflow.ts'),
+    });
+    running.push({ worker: slotWorker, done: slotWorker.run() });
+
+    for (const size of options.sizes) {
+      const hostile = Math.max(1, Math.round(size / 100));
+      progress(`${size} models (${hostile} hostile): starting and connecting`);
+      const fleet = await BenchFleet.start(size, `n${size}`, logger, { silent: hostile, steps: 60 });
+      const honest = fleet.models.slice(hostile).map((model) => model.modelId);
+      try {
+        const modelCallsWorker = await createModelCallsWorker({
+          connection: env.nativeConnection,
+          client: fleet.client,
+          db: database.pool,
+          game: condor,
+          tickTimeoutMs: DEADLINE_MS,
+          logger,
+        });
+        const modelCalls = { worker: modelCallsWorker, done: modelCallsWorker.run() };
+        running.push(modelCalls);
+        const client = env.client;
+
+        const temporalSlot = async (slotSec: number) => {
+          const input = {
+            assets: [DUE.asset],
+            untilSec: slotSec,
+            shard: { index: 0, count: 1 },
+            due: [{ ...DUE, slotSec }],
+            timeoutMs: DEADLINE_MS,
+          };
+          await client.workflow.execute('benchPredictSlot', {
+            taskQueue: BENCH_QUEUE,
+            workflowId: `bench-slot-${size}-${slotSec}`,
+            args: [input],
+          });
+        };
+        const baselineSlot = (slotSec: number) =>
+          plainSlot(fleet.client, database.pool, {
+            slotSec,
+            asset: DUE.asset,
+            horizon: DUE.horizonSec,
+            step: DUE.stepSec,
+            timeoutMs: DEADLINE_MS,
+          });
+
+        // Warm-up: every model gets its history (through the activity), both paths run once.
+        progress(`${size} models: warm-up`);
+        await temporalSlot(await nextSlot(200));
+        await baselineSlot(await nextSlot(200));
+
+        const paths: Record<'temporal' | 'plain', PathFigures> = {
+          temporal: { stored: [], called: [], missing: 0 },
+          plain: { stored: [], called: [], missing: 0 },
+        };
+        const measure = async (which: 'temporal' | 'plain', slotSec: number) => {
+          const rows = await slotRows(database.pool, slotSec);
+          const succeeded = new Map<string, SlotRow>();
+          for (const row of rows) if (row.status === 'SUCCESS') succeeded.set(row.model_id, row);
+          const figures = paths[which];
+          for (const modelId of honest) {
+            const row = succeeded.get(modelId);
+            if (!row) figures.missing++;
+            else {
+              figures.stored.push(row.stored_ms);
+              figures.called.push(row.called_ms);
+            }
+          }
+        };
+        for (let rep = 0; rep < options.reps; rep++) {
+          // Alternating which goes first spreads slow drifts of the shared machine over both.
+          for (const which of rep % 2 === 0 ? (['temporal', 'plain'] as const) : (['plain', 'temporal'] as const)) {
+            const slotSec = await nextSlot(200);
+            if (which === 'temporal') await temporalSlot(slotSec);
+            else await baselineSlot(slotSec);
+            await measure(which, slotSec);
+          }
+          progress(
+            `${size} models: rep ${rep + 1}: temporal p50 ${round1(median(paths.temporal.stored))} ms, ` +
+              `plain p50 ${round1(median(paths.plain.stored))} ms`,
+          );
+        }
+        const { temporal, plain } = paths;
+        missingHonest += temporal.missing + plain.missing;
+        figures[`hostile_${size}`] = hostile;
+        figures[`slot_to_stored_ms_p50_${size}`] = round1(percentile(temporal.stored, 50));
+        figures[`slot_to_stored_ms_p99_${size}`] = round1(percentile(temporal.stored, 99));
+        figures[`slot_to_call_ms_p50_${size}`] = round1(percentile(temporal.called, 50));
+        figures[`plain_slot_to_stored_ms_p50_${size}`] = round1(percentile(plain.stored, 50));
+        figures[`plain_slot_to_stored_ms_p99_${size}`] = round1(percentile(plain.stored, 99));
+        figures[`plain_slot_to_call_ms_p50_${size}`] = round1(percentile(plain.called, 50));
+        figures[`ratio_vs_plain_p50_${size}`] =
+          Math.round((percentile(temporal.stored, 50) / percentile(plain.stored, 50)) * 100) / 100;
+        figures[`missing_honest_slots_${size}`] = temporal.missing + plain.missing;
+        progress(
+          `${size} models: temporal p50 ${figures[`slot_to_stored_ms_p50_${size}`]} / p99 ` +
+            `${figures[`slot_to_stored_ms_p99_${size}`]} ms, plain p50 ${figures[`plain_slot_to_stored_ms_p50_${size}`]} ms`,
+        );
+        await stop(modelCalls);
+      } finally {
+        await fleet.stop();
+      }
+    }
+    figures.missing_honest_slots = missingHonest;
+    return figures;
+  } finally {
+    for (const entry of [...running]) await stop(entry);
+    await env?.teardown();
+    await database.drop();
+  }
+}
