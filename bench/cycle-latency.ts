@@ -23,9 +23,14 @@ import { BenchFleet } from './predict-cycle/fleet.js';
 import { median, round1 } from './support/figures.js';
 
 const BENCH_QUEUE = 'bench-cycle-latency';
-/** Slots one every 4 s; the call deadline (what a hostile model costs its own slot) shorter than that. */
-const SLOT_GAP_SEC = 4;
-const DEADLINE_MS = 2_500;
+/**
+ * Slots one every 8 s; the call deadline (what a hostile model costs its own slot) shorter than that,
+ * and long enough for 1,000 answers on a shared two-core machine.
+ */
+const SLOT_GAP_SEC = 8;
+const DEADLINE_MS = 5_000;
+/** The first (full-history) ticks of 1,000 models at once take longer than a slot's deadline here. */
+const WARM_UP_TICK_MS = 60_000;
 /** A one-hour forecast in one-minute steps: 60 densities per answer. */
 const DUE = { asset: 'BTC', horizonSec: 3_600, stepSec: 60 } as const;
 const progress = (message: string) => process.stderr.write(`[cycle-latency] ${message}\n`);
@@ -67,6 +72,8 @@ interface PathFigures {
   stored: number[];
   called: number[];
   missing: number;
+  /** Why honest models missed a slot: status and reason (cut), with counts. */
+  whyMissing: Record<string, number>;
 }
 
 export default async function cycleLatency(args: string[]): Promise<Record<string, unknown>> {
@@ -113,7 +120,7 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
           client: fleet.client,
           db: database.pool,
           game: condor,
-          tickTimeoutMs: DEADLINE_MS,
+          tickTimeoutMs: WARM_UP_TICK_MS,
           logger,
         });
         const modelCalls = { worker: modelCallsWorker, done: modelCallsWorker.run() };
@@ -143,24 +150,34 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
             timeoutMs: DEADLINE_MS,
           });
 
-        // Warm-up: every model gets its history (through the activity), both paths run once.
-        progress(`${size} models: warm-up`);
-        await temporalSlot(await nextSlot(200));
+        // Warm-up: every model gets its history (through the activity), both paths run once; until
+        // every honest model answered (a first tick may time out while 1,000 of them start at once).
+        for (let attempt = 1; ; attempt++) {
+          progress(`${size} models: warm-up ${attempt}`);
+          const slotSec = await nextSlot(200);
+          await temporalSlot(slotSec);
+          const answered = (await slotRows(database.pool, slotSec)).filter((row) => row.status === 'SUCCESS');
+          if (answered.length >= honest.length) break;
+          if (attempt === 3)
+            throw new Error(`after 3 warm-up slots only ${answered.length} of ${honest.length} answered`);
+        }
         await baselineSlot(await nextSlot(200));
 
         const paths: Record<'temporal' | 'plain', PathFigures> = {
-          temporal: { stored: [], called: [], missing: 0 },
-          plain: { stored: [], called: [], missing: 0 },
+          temporal: { stored: [], called: [], missing: 0, whyMissing: {} },
+          plain: { stored: [], called: [], missing: 0, whyMissing: {} },
         };
         const measure = async (which: 'temporal' | 'plain', slotSec: number) => {
           const rows = await slotRows(database.pool, slotSec);
-          const succeeded = new Map<string, SlotRow>();
-          for (const row of rows) if (row.status === 'SUCCESS') succeeded.set(row.model_id, row);
+          const byModel = new Map<string, SlotRow>(rows.map((row) => [row.model_id, row]));
           const figures = paths[which];
           for (const modelId of honest) {
-            const row = succeeded.get(modelId);
-            if (!row) figures.missing++;
-            else {
+            const row = byModel.get(modelId);
+            if (row?.status !== 'SUCCESS') {
+              figures.missing++;
+              const why = row ? `${row.status}: ${(row.reason ?? '').slice(0, 60)}` : 'no row';
+              figures.whyMissing[why] = (figures.whyMissing[why] ?? 0) + 1;
+            } else {
               figures.stored.push(row.stored_ms);
               figures.called.push(row.called_ms);
             }
@@ -191,6 +208,9 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
         figures[`ratio_vs_plain_p50_${size}`] =
           Math.round((percentile(temporal.stored, 50) / percentile(plain.stored, 50)) * 100) / 100;
         figures[`missing_honest_slots_${size}`] = temporal.missing + plain.missing;
+        if (temporal.missing + plain.missing > 0) {
+          figures[`missing_why_${size}`] = { temporal: temporal.whyMissing, plain: plain.whyMissing };
+        }
         progress(
           `${size} models: temporal p50 ${figures[`slot_to_stored_ms_p50_${size}`]} / p99 ` +
             `${figures[`slot_to_stored_ms_p99_${size}`]} ms, plain p50 ${figures[`plain_slot_to_stored_ms_p50_${size}`]} ms`,

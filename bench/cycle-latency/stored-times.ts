@@ -22,6 +22,7 @@ export async function recordStoredTimes(db: DatabasePool): Promise<void> {
 const slotRow = z.object({
   model_id: z.string(),
   status: z.string(),
+  reason: z.string().nullable(),
   /** From the slot's instant to the row's insert, ms. */
   stored_ms: z.number(),
   /** From the slot's instant to the call (performed_at), ms. */
@@ -32,7 +33,7 @@ export type SlotRow = z.infer<typeof slotRow>;
 /** Every row of one slot, with its times from the slot's instant. */
 export function slotRows(db: DatabasePool, slotSec: number): Promise<readonly SlotRow[]> {
   return db.any(sql.type(slotRow)`
-    SELECT p.model_id, p.status,
+    SELECT p.model_id, p.status, p.reason,
       ((extract(epoch FROM s.stored_at) - ${slotSec}) * 1000)::float8 AS stored_ms,
       ((extract(epoch FROM p.performed_at) - ${slotSec}) * 1000)::float8 AS called_ms
     FROM predictions p JOIN bench_stored s USING (id)

@@ -1,5 +1,5 @@
-export { type CallDeadlineCheck, checkCallDeadline, type SlotGroup, smallestSlotGapMs } from './call-deadline.js';
 export { toCallArguments } from './call-arguments.js';
+export { type CallDeadlineCheck, checkCallDeadline, type SlotGroup, smallestSlotGapMs } from './call-deadline.js';
 export { recordFleet } from './fleet.js';
 export {
   type PredictRoundDeps,

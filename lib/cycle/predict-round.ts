@@ -94,21 +94,20 @@ export async function predictRound(deps: PredictRoundDeps, request: PredictRound
 
   const connected = client.models().filter((model) => inShard(model.modelId, shard));
   const announced = client.expectedModels();
-  const storedExpected = (await expectedModels(db)).filter((model) => inShard(model.modelId, shard));
   const expected = announced ? announced.filter((model) => inShard(model.modelId, shard)) : [];
-  await recordFleet(db, { expected, connected }, announced ? storedExpected.map((model) => model.modelId) : []);
-  // Without a word from discovery yet, the database's list of expected models stands.
-  const expectedIds = new Set(
-    announced ? expected.map((model) => model.modelId) : storedExpected.map((model) => model.modelId),
-  );
-  for (const model of connected) expectedIds.add(model.modelId);
-  const deploymentOf = new Map<string, string | null>(storedExpected.map((m) => [m.modelId, m.deploymentId ?? null]));
-  for (const model of [...expected, ...connected]) deploymentOf.set(model.modelId, model.deploymentId);
+  // The fleet's bookkeeping runs while the calls go out (nothing in it decides who is asked); rows
+  // are inserted only once it is done, as they refer to the models it records.
+  const bookkeeping = (async () => {
+    const storedExpected = (await expectedModels(db)).filter((model) => inShard(model.modelId, shard));
+    await recordFleet(db, { expected, connected }, announced ? storedExpected.map((model) => model.modelId) : []);
+    return storedExpected;
+  })();
+  bookkeeping.catch(() => {});
 
   const ready = connected.filter((model) => feed.isFed(model));
   const unfed = new Map(connected.filter((model) => !feed.isFed(model)).map((model) => [model.modelId, model]));
   const calls = planCalls(request.due, shape);
-  const writer = new RowWriter(db);
+  const writer = new RowWriter(db, bookkeeping);
   const label = `${shape.method} round ${++roundsStarted}`;
   const waitBehind = [game.tick.method, label];
   /** Per planned call, the models that got their rows. */
@@ -179,6 +178,14 @@ export async function predictRound(deps: PredictRoundDeps, request: PredictRound
   await feeding;
   askJustFed();
   await Promise.all([asked, ...lateAsks]);
+  const storedExpected = await bookkeeping;
+  // Without a word from discovery yet, the database's list of expected models stands.
+  const expectedIds = new Set(
+    announced ? expected.map((model) => model.modelId) : storedExpected.map((model) => model.modelId),
+  );
+  for (const model of connected) expectedIds.add(model.modelId);
+  const deploymentOf = new Map<string, string | null>(storedExpected.map((m) => [m.modelId, m.deploymentId ?? null]));
+  for (const model of [...expected, ...connected]) deploymentOf.set(model.modelId, model.deploymentId);
   if (signal?.aborted) {
     await writer.finish().catch(() => 0);
     throw signal.reason instanceof Error ? signal.reason : new Error('the predict round was cancelled');
@@ -289,7 +296,11 @@ class RowWriter {
   rows = 0;
   readonly byStatus: StatusCounts = { SUCCESS: 0, FAILED: 0, TIMEOUT: 0, ABSENT: 0 };
 
-  constructor(private readonly db: DatabasePool) {}
+  /** `before`: what must be done before the first insert (the fleet's rows). */
+  constructor(
+    private readonly db: DatabasePool,
+    private readonly before: Promise<unknown>,
+  ) {}
 
   add(rows: readonly PredictionInput[]): void {
     for (const row of rows) {
@@ -308,9 +319,10 @@ class RowWriter {
   }
 
   private async drain(): Promise<void> {
-    // One turn first, so answers that arrive together share an insert.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
+      await this.before;
+      // One turn first, so answers that arrive together share an insert.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.pending.length > 0 && !this.failure) {
         const batch = this.pending;
         this.pending = [];
