@@ -129,6 +129,7 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
 
         const temporalSlot = async (slotSec: number) => {
           const input = {
+            game: condor.id,
             assets: [DUE.asset],
             untilSec: slotSec,
             shard: { index: 0, count: 1 },

@@ -176,6 +176,7 @@ describe('the predictShard activity', () => {
     const activities = createModelActivities({ client, db: db.pool, game: condor });
     const environment = new MockActivityEnvironment();
     const running = environment.run(activities.predictShard, {
+      game: condor.id,
       assets: ['BTC'],
       untilSec,
       shard: { index: 0, count: 1 },

@@ -1,5 +1,5 @@
 import type { DatabasePool } from '../db/index.js';
-import { markFullHistorySent, pricesBetween } from '../db/index.js';
+import { forgetFeed, loadFeedState, markFullHistorySent, pricesBetween, recordFeedMarks } from '../db/index.js';
 import type { GameDefinition, TickData } from '../game/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import type { CallResult, ModelInfo, ModelRunnerClient } from '../model-runner/index.js';
@@ -33,7 +33,10 @@ export interface FeedProgress {
    * model after this lines up behind that model's tick.
    */
   onTicksSent?: () => void;
-  /** Called with each ticked deployment as its answer comes, true when it took the tick. */
+  /**
+   * Called for each deployment as it is known to be fed or not: at once for one already up to date,
+   * else as its tick's answer comes (true when it took the tick).
+   */
   onTicked?: (model: ModelInfo, ok: boolean) => void;
 }
 
@@ -59,28 +62,35 @@ const LISTED_FAILURES = 10;
 const LISTED_ERROR_CHARS = 300;
 
 /**
- * Keeps every connected model deployment's price store current. It remembers, per deployment and
- * asset, the last price time it delivered; a deployment it has not fed yet, or that was set up again
- * (its instance may be new), gets the whole history first (GAME.md §7: upstream sent the incremental
- * tick first and the model lost its history). The memory lives with the connections it describes.
+ * Keeps every connected model deployment's price store current. How far each deployment has been fed lives
+ * in the database (deployments.full_history_sent_at and feed_marks), shared by every model-calls worker, so a
+ * deployment gets its whole history once, whichever worker calls it. A deployment not fed yet, or set up
+ * again after a reconnect (its instance may be new), gets the whole history first (docs/game.md#where-we-differ-from-crunchdaos-code: upstream
+ * sent the incremental tick first and the model lost its history).
  */
 export class PriceFeed {
-  private readonly delivered = new Map<string, Map<string, number>>();
+  /** Deployments fed as of the last feed(): the predict round right after it asks only these. */
+  private readonly fed = new Set<string>();
   private readonly historySeconds: number;
   private readonly log: Logger;
 
   constructor(private readonly options: PriceFeedOptions) {
     this.historySeconds = options.historySeconds ?? 30 * 86_400;
     this.log = options.logger ?? createLogger('price-feed');
-    const forget = (model: ModelInfo) => this.delivered.delete(model.deploymentId);
-    options.client.on('model-joined', forget);
-    options.client.on('model-reconnected', forget);
-    options.client.on('model-left', forget);
+    options.client.on('model-reconnected', (model: ModelInfo) => {
+      this.fed.delete(model.deploymentId);
+      forgetFeed(options.db, [model.deploymentId]).catch((error: Error) =>
+        this.log.warn(
+          { deploymentId: model.deploymentId, error: error.message },
+          'could not record that a reconnected model needs its history again',
+        ),
+      );
+    });
   }
 
-  /** Whether the deployment has received its history (and may be asked to predict). */
+  /** Whether the deployment has received its history (and may be asked to predict), as of the last feed(). */
   isFed(model: ModelInfo): boolean {
-    return this.delivered.has(model.deploymentId);
+    return this.fed.has(model.deploymentId);
   }
 
   /**
@@ -93,10 +103,20 @@ export class PriceFeed {
     const models = client.models().filter((model) => inShard(model.modelId, shard));
     const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
 
+    const states = await loadFeedState(
+      db,
+      models.map((model) => model.deploymentId),
+    );
+    for (const model of models) {
+      if (states.get(model.deploymentId)?.fed) this.fed.add(model.deploymentId);
+      else this.fed.delete(model.deploymentId);
+    }
+
     // Deployments that are equally far behind get one identical payload.
     const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();
     for (const model of models) {
-      const marks = this.delivered.get(model.deploymentId);
+      const state = states.get(model.deploymentId);
+      const marks = state?.fed ? state.marks : undefined;
       const key = marks ? request.assets.map((asset) => marks.get(asset) ?? '-').join('|') : 'new';
       const group = groups.get(key) ?? { marks, models: [] };
       group.models.push(model);
@@ -117,13 +137,14 @@ export class PriceFeed {
     };
 
     // Every payload first, then every tick at once.
-    const ticks: Array<{
+    interface Tick {
       fresh: boolean;
-      marks: Map<string, number> | undefined;
       models: ModelInfo[];
       data: TickData;
       newest: Map<string, number>;
-    }> = [];
+    }
+    const ticks: Tick[] = [];
+    const upToDate: ModelInfo[] = [];
     for (const group of groups.values()) {
       const fresh = group.marks === undefined;
       const data: TickData = {};
@@ -136,20 +157,23 @@ export class PriceFeed {
           newest.set(asset, points[points.length - 1]![0]);
         }
       }
-      if (!fresh && newest.size === 0) summary.upToDate += group.models.length;
-      else ticks.push({ fresh, marks: group.marks, models: group.models, data, newest });
+      if (!fresh && newest.size === 0) {
+        summary.upToDate += group.models.length;
+        upToDate.push(...group.models);
+      } else ticks.push({ fresh, models: group.models, data, newest });
     }
 
     const fullHistorySent: ModelInfo[] = [];
+    const newMarks: Array<{ deploymentId: string; asset: string; fedUntil: number }> = [];
     const seen = new WeakSet<CallResult>();
-    const take = (tick: (typeof ticks)[number], result: CallResult) => {
+    const take = (tick: Tick, result: CallResult) => {
       if (seen.has(result)) return;
       seen.add(result);
       const ok = result.status === 'SUCCESS';
       if (ok) {
-        const marks = new Map(tick.marks ?? []);
-        for (const [asset, ts] of tick.newest) marks.set(asset, ts);
-        this.delivered.set(result.model.deploymentId, marks);
+        for (const [asset, fedUntil] of tick.newest)
+          newMarks.push({ deploymentId: result.model.deploymentId, asset, fedUntil });
+        this.fed.add(result.model.deploymentId);
         summary.ticked++;
         if (tick.fresh) {
           summary.fullHistory++;
@@ -179,6 +203,7 @@ export class PriceFeed {
       for (const result of results) take(tick, result);
     });
     progress.onTicksSent?.();
+    for (const model of upToDate) progress.onTicked?.(model, true);
     await Promise.all(sent);
     if (fullHistorySent.length > 0) {
       // The deployment rows must exist before they are marked (a first tick comes before any prediction).
@@ -189,6 +214,7 @@ export class PriceFeed {
         Date.now() / 1000,
       );
     }
+    await recordFeedMarks(db, newMarks);
     if (summary.failedCount > 0) {
       this.log.warn(
         { failed: summary.failed, count: summary.failedCount },
