@@ -157,10 +157,19 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
           progress(`${size} models: warm-up ${attempt}`);
           const slotSec = await nextSlot(200);
           await temporalSlot(slotSec);
-          const answered = (await slotRows(database.pool, slotSec)).filter((row) => row.status === 'SUCCESS');
+          const rows = await slotRows(database.pool, slotSec);
+          const answered = rows.filter((row) => row.status === 'SUCCESS');
           if (answered.length >= honest.length) break;
-          if (attempt === 3)
-            throw new Error(`after 3 warm-up slots only ${answered.length} of ${honest.length} answered`);
+          if (attempt === 3) {
+            const why: Record<string, number> = {};
+            for (const row of rows) {
+              const key = `${row.status}: ${(row.reason ?? '').slice(0, 60)}`;
+              why[key] = (why[key] ?? 0) + 1;
+            }
+            throw new Error(
+              `after 3 warm-up slots only ${answered.length} of ${honest.length} answered: ${JSON.stringify(why)}`,
+            );
+          }
         }
         await baselineSlot(await nextSlot(200));
 
