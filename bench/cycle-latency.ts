@@ -24,11 +24,13 @@ import { median, round1 } from './support/figures.js';
 
 const BENCH_QUEUE = 'bench-cycle-latency';
 /**
- * Slots one every 8 s; the call deadline (what a hostile model costs its own slot) shorter than that,
- * and long enough for 1,000 answers on a shared two-core machine.
+ * Slots one every few seconds, and the call deadline (what a hostile model costs its own slot) shorter
+ * than that: long enough for every honest answer on a shared two-core machine, where 1,000 answers
+ * (and their checks) can take several seconds under other people's load.
  */
-const SLOT_GAP_SEC = 8;
-const DEADLINE_MS = 5_000;
+function timingFor(size: number): { gapSec: number; deadlineMs: number } {
+  return size > 100 ? { gapSec: 20, deadlineMs: 15_000 } : { gapSec: 4, deadlineMs: 2_500 };
+}
 /** The first (full-history) ticks of 1,000 models at once take longer than a slot's deadline here. */
 const WARM_UP_TICK_MS = 60_000;
 /** A one-hour forecast in one-minute steps: 60 densities per answer. */
@@ -61,9 +63,9 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-/** Sleeps until the next slot instant at least `marginMs` away; returns it (unix seconds). */
-async function nextSlot(marginMs: number): Promise<number> {
-  const slotSec = Math.ceil((Date.now() + marginMs) / 1000 / SLOT_GAP_SEC) * SLOT_GAP_SEC;
+/** Sleeps until the next slot instant (every `gapSec`) at least `marginMs` away; returns it (unix seconds). */
+async function nextSlot(gapSec: number, marginMs: number): Promise<number> {
+  const slotSec = Math.ceil((Date.now() + marginMs) / 1000 / gapSec) * gapSec;
   await sleep(Math.max(0, slotSec * 1000 - Date.now()));
   return slotSec;
 }
@@ -74,12 +76,13 @@ interface PathFigures {
   missing: number;
   /** Why honest models missed a slot: status and reason (cut), with counts. */
   whyMissing: Record<string, number>;
+  /** Temporal path only: slot instant to the workflow's start and to the activity's start, ms. */
+  workflowStarted: number[];
+  activityStarted: number[];
 }
 
 export default async function cycleLatency(args: string[]): Promise<Record<string, unknown>> {
   const options = parseOptions(args);
-  const deadlineCheck = checkCallDeadline([{ intervalSec: SLOT_GAP_SEC, assets: [DUE.asset] }], DEADLINE_MS);
-  if (!deadlineCheck.ok) throw new Error(deadlineCheck.message);
   const logger = createLogger('bench').child({}, { level: 'error' });
   const source = new SyntheticSource({ seed: 'cycle-latency' });
   const nowSec = Math.floor(Date.now() / 60_000) * 60;
@@ -89,8 +92,6 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
   const figures: Record<string, unknown> = {
     sizes: options.sizes,
     reps: options.reps,
-    deadline_ms: DEADLINE_MS,
-    slot_gap_ms: SLOT_GAP_SEC * 1000,
   };
   let env: TestWorkflowEnvironment | undefined;
   const running: Array<{ worker: Worker; done: Promise<void> }> = [];
@@ -111,6 +112,11 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
 
     for (const size of options.sizes) {
       const hostile = Math.max(1, Math.round(size / 100));
+      const { gapSec, deadlineMs } = timingFor(size);
+      const deadlineCheck = checkCallDeadline([{ intervalSec: gapSec, assets: [DUE.asset] }], deadlineMs);
+      if (!deadlineCheck.ok) throw new Error(deadlineCheck.message);
+      figures[`deadline_ms_${size}`] = deadlineMs;
+      figures[`slot_gap_ms_${size}`] = gapSec * 1000;
       progress(`${size} models (${hostile} hostile): starting and connecting`);
       const fleet = await BenchFleet.start(size, `n${size}`, logger, { silent: hostile, steps: 60 });
       const honest = fleet.models.slice(hostile).map((model) => model.modelId);
@@ -134,13 +140,23 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
             untilSec: slotSec,
             shard: { index: 0, count: 1 },
             due: [{ ...DUE, slotSec }],
-            timeoutMs: DEADLINE_MS,
+            timeoutMs: deadlineMs,
           };
-          await client.workflow.execute('benchPredictSlot', {
-            taskQueue: BENCH_QUEUE,
-            workflowId: `bench-slot-${size}-${slotSec}`,
-            args: [input],
-          });
+          const workflowId = `bench-slot-${size}-${slotSec}`;
+          await client.workflow.execute('benchPredictSlot', { taskQueue: BENCH_QUEUE, workflowId, args: [input] });
+          return workflowId;
+        };
+        /** When Temporal started the workflow and the activity, ms after the slot's instant (from its history). */
+        const temporalSteps = async (workflowId: string, slotSec: number) => {
+          const history = await client.workflow.getHandle(workflowId).fetchHistory();
+          const at = (predicate: (event: (typeof history.events & object)[number]) => boolean) => {
+            const time = history.events?.find(predicate)?.eventTime;
+            return time ? Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6 - slotSec * 1000 : Number.NaN;
+          };
+          return {
+            workflowStarted: at((event) => Boolean(event.workflowExecutionStartedEventAttributes)),
+            activityStarted: at((event) => Boolean(event.activityTaskStartedEventAttributes)),
+          };
         };
         const baselineSlot = (slotSec: number) =>
           plainSlot(fleet.client, database.pool, {
@@ -148,14 +164,14 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
             asset: DUE.asset,
             horizon: DUE.horizonSec,
             step: DUE.stepSec,
-            timeoutMs: DEADLINE_MS,
+            timeoutMs: deadlineMs,
           });
 
         // Warm-up: every model gets its history (through the activity), both paths run once; until
         // every honest model answered (a first tick may time out while 1,000 of them start at once).
         for (let attempt = 1; ; attempt++) {
           progress(`${size} models: warm-up ${attempt}`);
-          const slotSec = await nextSlot(200);
+          const slotSec = await nextSlot(gapSec, 200);
           await temporalSlot(slotSec);
           const rows = await slotRows(database.pool, slotSec);
           const answered = rows.filter((row) => row.status === 'SUCCESS');
@@ -171,11 +187,11 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
             );
           }
         }
-        await baselineSlot(await nextSlot(200));
+        await baselineSlot(await nextSlot(gapSec, 200));
 
         const paths: Record<'temporal' | 'plain', PathFigures> = {
-          temporal: { stored: [], called: [], missing: 0, whyMissing: {} },
-          plain: { stored: [], called: [], missing: 0, whyMissing: {} },
+          temporal: { stored: [], called: [], missing: 0, whyMissing: {}, workflowStarted: [], activityStarted: [] },
+          plain: { stored: [], called: [], missing: 0, whyMissing: {}, workflowStarted: [], activityStarted: [] },
         };
         const measure = async (which: 'temporal' | 'plain', slotSec: number) => {
           const rows = await slotRows(database.pool, slotSec);
@@ -196,9 +212,12 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
         for (let rep = 0; rep < options.reps; rep++) {
           // Alternating which goes first spreads slow drifts of the shared machine over both.
           for (const which of rep % 2 === 0 ? (['temporal', 'plain'] as const) : (['plain', 'temporal'] as const)) {
-            const slotSec = await nextSlot(200);
-            if (which === 'temporal') await temporalSlot(slotSec);
-            else await baselineSlot(slotSec);
+            const slotSec = await nextSlot(gapSec, 200);
+            if (which === 'temporal') {
+              const steps = await temporalSteps(await temporalSlot(slotSec), slotSec);
+              paths.temporal.workflowStarted.push(steps.workflowStarted);
+              paths.temporal.activityStarted.push(steps.activityStarted);
+            } else await baselineSlot(slotSec);
             await measure(which, slotSec);
           }
           progress(
@@ -211,6 +230,8 @@ export default async function cycleLatency(args: string[]): Promise<Record<strin
         figures[`hostile_${size}`] = hostile;
         figures[`slot_to_stored_ms_p50_${size}`] = round1(percentile(temporal.stored, 50));
         figures[`slot_to_stored_ms_p99_${size}`] = round1(percentile(temporal.stored, 99));
+        figures[`slot_to_workflow_started_ms_p50_${size}`] = round1(percentile(temporal.workflowStarted, 50));
+        figures[`slot_to_activity_started_ms_p50_${size}`] = round1(percentile(temporal.activityStarted, 50));
         figures[`slot_to_call_ms_p50_${size}`] = round1(percentile(temporal.called, 50));
         figures[`plain_slot_to_stored_ms_p50_${size}`] = round1(percentile(plain.stored, 50));
         figures[`plain_slot_to_stored_ms_p99_${size}`] = round1(percentile(plain.stored, 99));
