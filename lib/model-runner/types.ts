@@ -103,7 +103,7 @@ export interface ModelRunnerClientOptions {
   maxReconnectDelayMs?: number;
   /** Deadline of the health check that follows a timeout (default 5 s). */
   healthCheckTimeoutMs?: number;
-  /** Pause before retrying a call the model refused as busy (default 50 ms). */
+  /** Pause before retrying a Setup the model refused as busy (default 50 ms); a busy Call is TIMEOUT at once. */
   busyRetryDelayMs?: number;
   /** Largest gRPC message sent or received (default 64 MiB, as the model-runner server). */
   maxMessageBytes?: number;
