@@ -24,6 +24,9 @@ import {
   type SetupResponse,
   setupMethod,
 } from './proto.js';
+import { channelSecurityFor } from './security/channel-security.js';
+import type { ModelCredentials } from './security/credentials.js';
+import { authenticationReason, isAuthenticationFailure, notSecureModeHint } from './security/mode.js';
 import type { CallResult, CallStatus, FailureCode, ModelInfo } from './types.js';
 import { decodeVariant, VariantDecodeError, VariantType } from './variant.js';
 
@@ -39,6 +42,8 @@ export interface ConnectionSettings {
   maxMessageBytes: number;
   transport: ModelTransport;
   limits: CallPolicyLimits;
+  /** Secure or gateway mode's credentials; null: plain gRPC. */
+  credentials: ModelCredentials | null;
 }
 
 /** How a connection tells its owner what happened; the owner decides about events and reports. */
@@ -108,7 +113,8 @@ export class ModelConnection {
     for (let attempt = 1; attempt <= connectAttempts; attempt++) {
       if (this.state !== 'connecting') return;
       try {
-        this.channel ??= this.newChannel();
+        this.channel ??= await this.newChannel();
+        if (this.state !== 'connecting') return this.dropChannel();
         await this.waitForChannel(channelReadyTimeoutMs);
         const response = await this.untilNotBusy<SetupResponse>(
           setupMethod.path,
@@ -122,6 +128,18 @@ export class ModelConnection {
       } catch (error) {
         if (this.state !== 'connecting') return;
         lastProblem = describeError(error);
+        // A refused certificate or identity does not get better by trying again: reported once.
+        if (isAuthenticationFailure(error)) {
+          const reason = `authentication failed at ${this.target}: ${authenticationReason(error)}`;
+          this.owner.reportModel(this, 'CONNECTION_FAILED', reason);
+          return;
+        }
+        const hint = this.settings.credentials ? null : await notSecureModeHint(this.info.ip, this.info.port);
+        if (hint && this.state === 'connecting') {
+          this.state = 'unusable';
+          this.owner.modelUnusable(this, hint);
+          return;
+        }
       }
       if (attempt < connectAttempts) {
         const waitMs = connectBackoffMs[Math.min(attempt - 1, connectBackoffMs.length - 1)] ?? 0;
@@ -261,6 +279,12 @@ export class ModelConnection {
       response = await this.unary(callMethod.path, request, callMethod.responseDeserialize, deadline, true, signal);
     } catch (error) {
       if (signal?.aborted) return { result: this.cancelled(signal) };
+      if (isAuthenticationFailure(error)) {
+        // The node's identity no longer holds (or it refuses ours): not a slow model, a node not to trust.
+        const reason = `authentication failed: ${authenticationReason(error)}`;
+        this.owner.reportModel(this, 'CONNECTION_FAILED', reason);
+        return { result: this.result('FAILED', null, elapsedUs(), reason) };
+      }
       if (error instanceof CallDroppedError) return this.dropped(error, elapsedUs());
       // The process still runs a call we gave up on (model-runner refuses a second one): this slot is lost.
       const reason = isBusy(error)
@@ -398,12 +422,15 @@ export class ModelConnection {
     return result;
   }
 
-  private newChannel(): GrpcChannel {
+  /** A channel to the model; in secure mode after the TLS probe of the node (security/). */
+  private async newChannel(): Promise<GrpcChannel> {
+    const { credentials } = this.settings;
     const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,
+      ...(credentials ? { security: await channelSecurityFor(credentials, this.info) } : {}),
     };
     return this.settings.transport === 'grpc-js'
       ? new GrpcJsChannel(this.info.ip, this.info.port, options)
@@ -421,6 +448,7 @@ export class ModelConnection {
     try {
       await this.channel.waitForReady(Date.now() + timeoutMs);
     } catch (error) {
+      if (isAuthenticationFailure(error)) throw error;
       throw new Error(`channel not ready within ${formatMs(timeoutMs)}: ${describeError(error)}`);
     }
   }
