@@ -33,6 +33,10 @@ const BUILD_ETC = [
   '/etc/ssl',
   '/etc/ca-certificates',
   '/etc/pki',
+  // pip reports the distribution it runs on.
+  '/etc/os-release',
+  '/etc/debian_version',
+  '/etc/lsb-release',
 ];
 
 function findCommand(name: string): string | undefined {
@@ -137,7 +141,13 @@ export function sandboxCommand(
     else args.push('--ro-bind', dir, dir);
     made.add(dir);
   }
-  if (spec.network) for (const path of BUILD_ETC) if (existsSync(path)) args.push('--ro-bind', path, path);
+  if (spec.network) {
+    for (const path of BUILD_ETC) {
+      if (!existsSync(path)) continue;
+      makeParents(path);
+      args.push('--ro-bind', path, path);
+    }
+  }
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(spec.tmpfsBytes), '--perms', '1777', '--tmpfs', SANDBOX_TMP);
   makeParents(SANDBOX_HOME);

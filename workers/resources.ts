@@ -26,6 +26,7 @@ export async function openModelClient(settings: Settings): Promise<ModelRunnerCl
     maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
     maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
     transport: settings.MODEL_TRANSPORT,
+    maxAnswerBytes: settings.MAX_ANSWER_BYTES ?? gameOf(settings).maxAnswerBytes,
     logger: createLogger('model-runner'),
   });
   await client.start();

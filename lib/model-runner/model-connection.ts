@@ -17,6 +17,7 @@ import {
   setupMethod,
 } from './proto.js';
 import type { CallResult, CallStatus, FailureCode, ModelInfo } from './types.js';
+import { capModelText } from './model-text.js';
 import { decodeVariant, VariantDecodeError, VariantType } from './variant.js';
 
 export interface ConnectionSettings {
@@ -29,6 +30,7 @@ export interface ConnectionSettings {
   healthCheckTimeoutMs: number;
   busyRetryDelayMs: number;
   maxMessageBytes: number;
+  maxAnswerBytes: number;
   transport: ModelTransport;
   limits: CallPolicyLimits;
 }
@@ -121,7 +123,8 @@ export class ModelConnection {
 
   private settle(response: SetupResponse): void {
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    // The model's own words: bounded here, before they reach results, reports and logs.
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       this.state = 'ready';
       this.owner.modelReady(this);
@@ -312,13 +315,14 @@ export class ModelConnection {
 
   private result(status: CallStatus, value: unknown, execTimeUs: number, error?: string): CallResult {
     const result: CallResult = { model: this.info, status, value, execTimeUs };
-    if (error !== undefined) result.error = error;
+    if (error !== undefined) result.error = capModelText(error);
     return result;
   }
 
   private newChannel(): GrpcChannel {
     const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
+      maxAnswerBytes: this.settings.maxAnswerBytes,
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,
