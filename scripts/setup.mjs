@@ -169,7 +169,25 @@ function ensureDockerCompose() {
   if (!install()) say('apt-get could not install docker-compose: its test will say how');
 }
 
+// bubblewrap sandboxes the orchestrator's submissions (strangers' code); without it the orchestrator
+// refuses to run them unless told they are trusted.
+function ensureBubblewrap() {
+  if (commandExists('bwrap')) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !commandExists('apt-get')) {
+    say('bubblewrap is missing and cannot be installed here (needs apt-get as root): install it (`sudo apt-get install bubblewrap`) or the orchestrator runs no submission unless told they are trusted');
+    return;
+  }
+  say('installing bubblewrap from Debian (the orchestrator sandboxes submissions with it) ...');
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', 'bubblewrap'], { stdio: 'ignore' }).status === 0;
+  if (install()) return;
+  spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+  if (!install()) say('apt-get could not install bubblewrap: the orchestrator will say it cannot sandbox');
+}
+
 ensureNodeModules();
+ensureBubblewrap();
 if (forTests) ensureDockerCompose();
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
