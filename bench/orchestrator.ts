@@ -1,10 +1,13 @@
 // How long the local orchestrator takes to bring models up, restart one after SIGKILL and redeploy an
-// edited one, against the baseline of starting a bare model-runner until its health check answers.
-// `npm run bench -- orchestrator [--models N] [--rounds N] [--cache-dir DIR]` (default 4 models, 3 rounds).
+// edited one, against the baseline of starting a bare model-runner until its health check answers;
+// and what the sandbox costs: start-up and call latency through its proxy, against the same models
+// run unsandboxed (trusted) in the same run.
+// `npm run bench -- orchestrator [--models N] [--rounds N] [--calls N] [--cache-dir DIR]` (default 4 models, 3 rounds, 200 calls).
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { CappedLog } from '../orchestrator/capped-log.js';
 import { waitServing } from '../orchestrator/health-check.js';
 import { Orchestrator } from '../orchestrator/index.js';
@@ -24,9 +27,62 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
+/** Median and 99th percentile of one `predict` call to one model, called one at a time. */
+async function callLatency(
+  discoveryUrl: string,
+  modelId: string,
+  calls: number,
+): Promise<{ medianUs: number; p99Us: number }> {
+  const client = new ModelRunnerClient({
+    discoveryUrl,
+    className: 'condorgame.tracker.TrackerBase',
+    reconnectDelayMs: 100,
+  });
+  await client.start();
+  try {
+    await client.waitForModels(1, 60_000);
+    const times: number[] = [];
+    for (let i = 0; i < calls + 10; i++) {
+      const begin = performance.now();
+      const [result] = await client.call('predict', ['BTC', 3600, 300], { timeoutMs: 30_000, models: [modelId] });
+      if (result?.status !== 'SUCCESS') throw new Error(`predict did not succeed: ${result?.error}`);
+      // The first calls warm up the channel and the model.
+      if (i >= 10) times.push((performance.now() - begin) * 1000);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    return { medianUs: Math.round(median(times)), p99Us: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0) };
+  } finally {
+    await client.close();
+  }
+}
+
+/** The same models started unsandboxed (trusted): start to all RUNNING, and call latency without a proxy. */
+async function trustedRun(submissions: string, root: string, cacheDir: string, ids: string[], calls: number) {
+  const orchestrator = new Orchestrator({
+    submissionsDir: submissions,
+    port: 0,
+    httpPort: null,
+    cacheDir,
+    stateDir: join(root, 'state-trusted'),
+    watchIntervalMs: 100,
+    trustedSubmissions: true,
+  });
+  try {
+    const begin = performance.now();
+    await orchestrator.start();
+    await Promise.all(ids.map((id) => waitForModel(orchestrator, id, (s) => s.phase === 'running', 600_000)));
+    const startAllMs = performance.now() - begin;
+    const latency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls);
+    return { startAllMs, latency };
+  } finally {
+    await orchestrator.stop();
+  }
+}
+
 export default async function orchestratorBench(args: string[]): Promise<Record<string, unknown>> {
   const count = Number(option(args, '--models', '4'));
   const rounds = Number(option(args, '--rounds', '3'));
+  const calls = Number(option(args, '--calls', '200'));
   const cacheDir = resolve(option(args, '--cache-dir', join(repoRoot, '.cache', 'envs')));
   if (!(count >= 1 && rounds >= 1)) throw new Error('--models and --rounds must be at least 1');
   const root = mkdtempSync(join(tmpdir(), 'orchestrator-bench-'));
@@ -53,6 +109,10 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     const environment = orchestrator.model(ids[0] as string)?.environment;
     if (!environment) throw new Error('no environment');
     console.error(`  all running after ${startAllMs.toFixed(0)} ms (environment reused: ${environment.reused})`);
+    const sandboxLatency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls);
+    console.error(
+      `  predict through the sandbox's proxy: median ${sandboxLatency.medianUs} µs, p99 ${sandboxLatency.p99Us} µs`,
+    );
 
     const raw: number[] = [];
     const log = new CappedLog(join(root, 'raw.log'), { maxBytes: 1024 * 1024 });
@@ -98,8 +158,21 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     begin = performance.now();
     await orchestrator.stop();
     const stopAllMs = performance.now() - begin;
+    console.error(`starting the same ${count} models unsandboxed (trusted) ...`);
+    const trusted = await trustedRun(submissions, root, cacheDir, ids, calls);
+    console.error(
+      `  all running after ${trusted.startAllMs.toFixed(0)} ms; predict direct: median ${trusted.latency.medianUs} µs, p99 ${trusted.latency.p99Us} µs`,
+    );
     const rawMs = median(raw);
     return {
+      sandboxed: true,
+      trustedStartAllMs: Math.round(trusted.startAllMs),
+      sandboxStartOverTrusted: Number((startAllMs / trusted.startAllMs).toFixed(2)),
+      callMedianUs: sandboxLatency.medianUs,
+      callP99Us: sandboxLatency.p99Us,
+      trustedCallMedianUs: trusted.latency.medianUs,
+      trustedCallP99Us: trusted.latency.p99Us,
+      sandboxCallOverTrusted: Number((sandboxLatency.medianUs / trusted.latency.medianUs).toFixed(2)),
       models: count,
       rounds,
       environmentReused: environment.reused,

@@ -19,7 +19,8 @@ export function refusedRequirement(requirements: string): string | undefined {
 }
 
 // PEP 508 name with optional extras, then version specifiers and an optional environment marker.
-const PACKAGE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\s*(\[[A-Za-z0-9._,\s-]*\])?\s*([<>=!~,.*+A-Za-z0-9\s-]*)(;.*)?$/;
+const PACKAGE =
+  /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\s*(\[[A-Za-z0-9._,\s-]*\])?\s*([<>=!~,.*+A-Za-z0-9\s-]*)(;.*)?$/;
 
 function refusal(line: string): string | undefined {
   if (line.startsWith('-')) return 'is a pip option';

@@ -41,7 +41,13 @@ describe('RunnerProcess', () => {
       address: '127.0.0.1:45678',
       port: 45678,
       env: modelEnvironment(join(dir, 'env'), join(dir, 'home'), extra),
-      limits: { ...DEFAULT_LIMITS, memoryBytes: 3 * 1024 ** 3, cpuSeconds: 120, fileSizeBytes: 1024 * 1024, processes: null },
+      limits: {
+        ...DEFAULT_LIMITS,
+        memoryBytes: 3 * 1024 ** 3,
+        cpuSeconds: 120,
+        fileSizeBytes: 1024 * 1024,
+        processes: null,
+      },
       log,
     });
 

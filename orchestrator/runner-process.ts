@@ -113,12 +113,16 @@ export class RunnerProcess {
     this.port = options.port;
     const runner = [options.modelRunner, '--code-directory', options.codeDir, '--address', options.address];
     const wrapped = options.wrap ? options.wrap(runner) : { command: runner[0] ?? '', args: runner.slice(1) };
-    this.child = spawn('/bin/sh', ['-c', limitsScript(options.limits), 'model-runner', wrapped.command, ...wrapped.args], {
-      cwd: options.codeDir,
-      env: options.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      '/bin/sh',
+      ['-c', limitsScript(options.limits), 'model-runner', wrapped.command, ...wrapped.args],
+      {
+        cwd: options.codeDir,
+        env: options.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const proxy = options.proxy;
     const write = (chunk: Buffer): void => options.log.write(chunk.toString());
     this.child.stdout?.on('data', write);

@@ -56,14 +56,22 @@ const isRoot = (): boolean => typeof process.getuid === 'function' && process.ge
 export function detectIsolation(): Isolation {
   const bwrap = findCommand('bwrap');
   if (!bwrap) {
-    return { kind: 'none', reason: 'bubblewrap (bwrap) is not installed: `apt-get install bubblewrap` (npm run setup does it as root)' };
+    return {
+      kind: 'none',
+      reason: 'bubblewrap (bwrap) is not installed: `apt-get install bubblewrap` (npm run setup does it as root)',
+    };
   }
   const isolation: Isolation = { kind: 'bubblewrap', bwrap, asRoot: isRoot() };
   const trial = sandboxCommand(isolation, { uid: 65534, network: false, tmpfsBytes: 1024 ** 2 }, ['/bin/true']);
   const result = spawnSync(trial.command, trial.args, { encoding: 'utf8', timeout: 15_000, env: {} });
   if (result.status !== 0) {
-    const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split('\n')[0];
-    return { kind: 'none', reason: `bubblewrap cannot create a sandbox here (${why}): user namespaces may be disabled` };
+    const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`)
+      .trim()
+      .split('\n')[0];
+    return {
+      kind: 'none',
+      reason: `bubblewrap cannot create a sandbox here (${why}): user namespaces may be disabled`,
+    };
   }
   return isolation;
 }

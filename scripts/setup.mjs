@@ -175,12 +175,13 @@ function ensureBubblewrap() {
   if (commandExists('bwrap')) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !commandExists('apt-get')) {
-    say('bubblewrap is missing and cannot be installed here (needs apt-get as root): install it (`sudo apt-get install bubblewrap`) or the orchestrator runs no submission unless told they are trusted');
+    say(
+      'bubblewrap is missing and cannot be installed here (needs apt-get as root): install it (`sudo apt-get install bubblewrap`) or the orchestrator runs no submission unless told they are trusted',
+    );
     return;
   }
   say('installing bubblewrap from Debian (the orchestrator sandboxes submissions with it) ...');
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', 'bubblewrap'], { stdio: 'ignore' }).status === 0;
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'bubblewrap'], { stdio: 'ignore' }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
   if (!install()) say('apt-get could not install bubblewrap: the orchestrator will say it cannot sandbox');

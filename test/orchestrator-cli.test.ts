@@ -108,14 +108,20 @@ describe('coordinator orchestrator (CLI)', () => {
 
     const pids = models.map((model) => model.pid ?? 0);
     const ports = models.map((model) => model.port ?? 0);
-    for (const [index, pid] of pids.entries()) {
+    for (const pid of pids) {
+      // The sandbox's own process: what it and the model inherit is built from nothing.
       const environ = environOf(pid);
       expect(environ.DATABASE_URL).toBeUndefined();
       expect(environ.TEMPORAL_ADDRESS).toBeUndefined();
-      expect(environ.HOME).toBe(join(workspace.stateDir, 'models', models[index]?.id ?? '', 'home'));
+      expect(environ.HOME).toBe('/home/model');
       expect(processGroupOf(pid)).toBe(pid);
     }
-    expect(processesMatching(`--code-directory ${workspace.submissionsDir}`).sort()).toEqual([...pids].sort());
+    // Each model is its sandbox (bwrap outside and as PID 1 inside) and the model-runner in it.
+    const sandboxed = processesMatching(`--code-directory ${workspace.submissionsDir}`);
+    expect(sandboxed).toEqual(expect.arrayContaining(pids));
+    expect(sandboxed.length).toBe(pids.length * 3);
+    expect(output).toMatch(/submissions run sandboxed by bubblewrap/);
+    expect(output).toMatch(/model limits by rlimits \(.*\): address space 4096 MiB.*CPU priority nice 10/);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -141,4 +147,99 @@ describe('coordinator orchestrator (CLI)', () => {
     expect(missing.status).toBe(1);
     expect(missing.stdout).toMatch(/the submissions directory .*nope does not exist/);
   });
+});
+
+/** The CLI as a child process, its output gathered; `npx` runs it as a user would, under npm and sh. */
+function startCli(workspace: Workspace, via: 'node' | 'npx') {
+  const args = [
+    'orchestrator',
+    '--submissions',
+    workspace.submissionsDir,
+    '--port',
+    '0',
+    '--http-port',
+    '0',
+    '--cache-dir',
+    join(repoRoot, '.cache', 'test-envs'),
+    '--state-dir',
+    workspace.stateDir,
+    '--watch-interval',
+    '200',
+  ];
+  const child =
+    via === 'node'
+      ? spawn(process.execPath, [coordinator, ...args], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, LOG_LEVEL: 'info' },
+        })
+      : spawn('npx', ['coordinator', ...args], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, LOG_LEVEL: 'info' },
+        });
+  const state = { output: '' };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    state.output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    state.output += chunk.toString();
+  });
+  const running = async (count: number): Promise<ModelStatus[]> => {
+    await expect.poll(() => state.output, { timeout: 60_000 }).toMatch(/models at http:\/\/127\.0\.0\.1:\d+\/models/);
+    const api = state.output.match(/models at (http:\/\/127\.0\.0\.1:\d+)\/models/)?.[1];
+    let models: ModelStatus[] = [];
+    await expect
+      .poll(
+        async () => {
+          models = (await (await fetch(`${api}/models`)).json()) as ModelStatus[];
+          return models.filter((model) => model.phase === 'running').length;
+        },
+        { timeout: 150_000, interval: 500 },
+      )
+      .toBe(count);
+    return models;
+  };
+  return { child, state, running };
+}
+
+describe('coordinator orchestrator leaves nothing behind', () => {
+  let workspace: Workspace;
+  const leftovers = (): number[] => processesMatching(`--code-directory ${workspace.submissionsDir}`);
+
+  beforeAll(() => {
+    workspace = copyExamples(exampleSubmissions, ['benchmark']);
+  });
+  afterAll(() => {
+    for (const pid of leftovers()) process.kill(pid, 'SIGKILL');
+    workspace?.remove();
+  });
+
+  it('kill -9 of the orchestrator leaves no model process, and a restart finds nothing to clean', async () => {
+    const first = startCli(workspace, 'node');
+    const [model] = await first.running(1);
+    expect(leftovers().length).toBeGreaterThan(0);
+    first.child.kill('SIGKILL');
+    // bwrap --die-with-parent: the sandbox gets SIGKILL from the kernel when its parent dies.
+    await expect.poll(leftovers, { timeout: 20_000 }).toEqual([]);
+    expect(processRunning(model?.pid ?? 0)).toBe(false);
+
+    const second = startCli(workspace, 'node');
+    await second.running(1);
+    expect(second.state.output).not.toMatch(/left by an earlier orchestrator/);
+    const exited = new Promise((resolve) => second.child.once('exit', resolve));
+    second.child.kill('SIGTERM');
+    await exited;
+    await expect.poll(leftovers, { timeout: 20_000 }).toEqual([]);
+  }, 300_000);
+
+  it('SIGTERM to `npx coordinator orchestrator` stops everything', async () => {
+    const run = startCli(workspace, 'npx');
+    await run.running(1);
+    const cliProcesses = (): number[] => processesMatching(`--state-dir ${workspace.stateDir}`);
+    expect(cliProcesses().length).toBeGreaterThan(0);
+    run.child.kill('SIGTERM');
+    await expect.poll(leftovers, { timeout: 30_000 }).toEqual([]);
+    await expect.poll(cliProcesses, { timeout: 30_000 }).toEqual([]);
+  }, 300_000);
 });

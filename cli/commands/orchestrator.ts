@@ -67,7 +67,10 @@ export function register(program: Command): void {
       'a folder every model may read (mounted read-only at the same path); repeatable',
       (value: string, previous: string[] = []) => [...previous, resolve(value)],
     )
-    .option('--allow-requirement-options', 'accept pip options, paths and URLs in requirements.txt (refused by default)')
+    .option(
+      '--allow-requirement-options',
+      'accept pip options, paths and URLs in requirements.txt (refused by default)',
+    )
     .option('--crunch-id <id>', 'crunch id of models the models file does not place', 'condorgame')
     .option('--cache-dir <dir>', 'where Python environments are cached (default .cache/envs in the repository)')
     .option('--state-dir <dir>', 'per-model logs, homes, quarantines (default .cache/orchestrator)')
@@ -75,7 +78,11 @@ export function register(program: Command): void {
     .option('--memory-limit <MiB>', 'address-space limit per model, or "none" (default 4096)', limit(1024 ** 2))
     .option('--cpu-limit <seconds>', 'CPU-time limit per model process, or "none" (default 3600)', limit(1))
     .option('--process-limit <count>', 'processes and threads per sandboxed model, or "none" (default 256)', limit(1))
-    .option('--scratch-mib <MiB>', 'size of a sandboxed model’s private home and of its tmp (default 256)', integer('--scratch-mib', 1))
+    .option(
+      '--scratch-mib <MiB>',
+      'size of a sandboxed model’s private home and of its tmp (default 256)',
+      integer('--scratch-mib', 1),
+    )
     .option('--log-max-mib <MiB>', 'size at which a model log rotates (default 10)', integer('--log-max-mib', 1))
     .option(
       '--watch-interval <ms>',

@@ -6,6 +6,7 @@ import type { Logger } from '../log/index.js';
 import { CallPolicy, type CallPolicyLimits } from './call-policy.js';
 import { type GrpcChannel, GrpcError, GrpcStatus, Http2Channel, type ModelTransport } from './grpc-channel.js';
 import { GrpcJsChannel } from './grpc-js-channel.js';
+import { capModelText } from './model-text.js';
 import {
   type CallResponse,
   callMethod,
@@ -17,7 +18,6 @@ import {
   setupMethod,
 } from './proto.js';
 import type { CallResult, CallStatus, FailureCode, ModelInfo } from './types.js';
-import { capModelText } from './model-text.js';
 import { decodeVariant, VariantDecodeError, VariantType } from './variant.js';
 
 export interface ConnectionSettings {
