@@ -32,6 +32,7 @@ async function callLatency(
   discoveryUrl: string,
   modelId: string,
   calls: number,
+  models: number,
 ): Promise<{ medianUs: number; p99Us: number }> {
   const client = new ModelRunnerClient({
     discoveryUrl,
@@ -40,7 +41,7 @@ async function callLatency(
   });
   await client.start();
   try {
-    await client.waitForModels(1, 60_000);
+    await client.waitForModels(models, 60_000);
     const times: number[] = [];
     for (let i = 0; i < calls + 10; i++) {
       const begin = performance.now();
@@ -72,7 +73,7 @@ async function trustedRun(submissions: string, root: string, cacheDir: string, i
     await orchestrator.start();
     await Promise.all(ids.map((id) => waitForModel(orchestrator, id, (s) => s.phase === 'running', 600_000)));
     const startAllMs = performance.now() - begin;
-    const latency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls);
+    const latency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls, ids.length);
     return { startAllMs, latency };
   } finally {
     await orchestrator.stop();
@@ -109,7 +110,7 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     const environment = orchestrator.model(ids[0] as string)?.environment;
     if (!environment) throw new Error('no environment');
     console.error(`  all running after ${startAllMs.toFixed(0)} ms (environment reused: ${environment.reused})`);
-    const sandboxLatency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls);
+    const sandboxLatency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls, ids.length);
     console.error(
       `  predict through the sandbox's proxy: median ${sandboxLatency.medianUs} µs, p99 ${sandboxLatency.p99Us} µs`,
     );
