@@ -20,7 +20,8 @@ export class SocketProxy {
   /** Listens on `host` (port 0 = any free one) and forwards to `socketPath`. */
   static listen(host: string, port: number, socketPath: string): Promise<SocketProxy> {
     const sockets = new Set<Socket>();
-    const server = createServer((client) => {
+    // Half-open: a side that finishes sending still gets the other side's answer (pipe passes the end on).
+    const server = createServer({ allowHalfOpen: true }, (client) => {
       sockets.add(client);
       client.once('close', () => sockets.delete(client));
       let isSocket = false;
@@ -33,7 +34,7 @@ export class SocketProxy {
         client.destroy();
         return;
       }
-      const model = connect(socketPath);
+      const model = connect({ path: socketPath, allowHalfOpen: true });
       sockets.add(model);
       model.once('close', () => sockets.delete(model));
       client.setNoDelay(true);
