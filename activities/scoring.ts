@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import {
   type BatchPrediction,
   type DatabasePool,
@@ -10,36 +9,20 @@ import {
   type ScoringPageOptions,
   scoringPage,
 } from '../lib/db/index.js';
-import { type GameDefinition, getGame, getScorer, PriceSeries, type Scorer, scoreBatch } from '../lib/game/index.js';
+import { type GameDefinition, PriceSeries, scoreBatch } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
+import { resolveScorer, type ScorerChoice } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ScoringDeps {
   db: DatabasePool;
+  /** The worker's game (the GAME setting): a batch of another game is refused. */
+  game: GameDefinition;
   logger?: Logger;
 }
 
-/** Which game and scorer: names travel through workflow history, the definitions stay in code. */
-export interface ScorerChoice {
-  /** A game id of lib/game, e.g. 'condor'. */
-  game: string;
-  /** A scorer of that game; default: the game's default scorer. */
-  scorer?: string;
-}
-
-/** The game and scorer by name; an unknown one fails the workflow at once (no retry can fix it). */
-export function resolveScorer(choice: ScorerChoice): { game: GameDefinition; scorer: Scorer; label: string } {
-  try {
-    const game = getGame(choice.game);
-    const scorer = getScorer(game, choice.scorer);
-    return { game, scorer, label: `${game.id}-${scorer.name}` };
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownScorer');
-  }
-}
-
 export interface ScorePredictionsInput extends ScorerChoice {
-  /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
+  /** One scoring batch: the failure penalty is the batch's (docs/game.md#likelihood step 5). */
   predictionIds: number[];
 }
 
@@ -99,11 +82,11 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { scorer, label } = resolveScorer(input);
+      const { scorer, label } = resolveScorer(input, deps.game);
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds);
         const series = await seriesFor(deps.db, predictions);
-        // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
+        // docs/game.md#where-we-differ-from-crunchdaos-code: a prediction is scored only once its asset's prices reach its resolvable_at.
         const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
         const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
         const changed: ScoreInput[] = [];
@@ -144,7 +127,7 @@ export function createScoringActivities(deps: ScoringDeps) {
 export type ScoringActivities = ReturnType<typeof createScoringActivities>;
 
 /** The score pass's reads of what to score next: they run on the `postgres` queue. */
-export function createScoreListingActivities(deps: ScoringDeps) {
+export function createScoreListingActivities(deps: { db: DatabasePool }) {
   return {
     /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
     async nextScoringPage(input: ScoringPageOptions): Promise<ScoringPage> {
