@@ -18,7 +18,7 @@ export type Isolation =
   | { kind: 'none'; reason: string };
 
 /** Where things are inside every sandbox, whatever their host paths. */
-export const SANDBOX_HOME = '/home/model';
+export const SANDBOX_HOME = '/sandbox/home';
 export const SANDBOX_TMP = '/tmp';
 export const SANDBOX_RUN = '/run/model';
 

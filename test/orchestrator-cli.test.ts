@@ -113,7 +113,7 @@ describe('coordinator orchestrator (CLI)', () => {
       const environ = environOf(pid);
       expect(environ.DATABASE_URL).toBeUndefined();
       expect(environ.TEMPORAL_ADDRESS).toBeUndefined();
-      expect(environ.HOME).toBe('/home/model');
+      expect(environ.HOME).toBe('/sandbox/home');
       expect(processGroupOf(pid)).toBe(pid);
     }
     // Each model is its sandbox (bwrap outside and as PID 1 inside) and the model-runner in it.
