@@ -1,25 +1,14 @@
 // `coordinator orchestrator` as a user runs it: a real CLI process, SIGTERM, and no process left behind.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelStatus } from '../orchestrator/index.js';
 import { copyExamples, type Workspace } from '../orchestrator/testing/harness.js';
-import { processesMatching, processRunning } from '../orchestrator/testing/processes.js';
+import { portOpen, processesMatching, processRunning } from '../orchestrator/testing/processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
 
 const coordinator = join(repoRoot, 'bin', 'coordinator.mjs');
-
-const portOpen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 const environOf = (pid: number): Record<string, string> =>
   Object.fromEntries(
@@ -37,7 +26,6 @@ const processGroupOf = (pid: number): number => {
 describe('coordinator orchestrator (CLI)', () => {
   let workspace: Workspace;
   let cli: ChildProcess | undefined;
-  let output = '';
 
   beforeAll(() => {
     workspace = copyExamples(exampleSubmissions, ['benchmark', 'mixture']);
@@ -54,57 +42,14 @@ describe('coordinator orchestrator (CLI)', () => {
   });
 
   it('runs the submissions with a scrubbed environment, and SIGTERM leaves no child process', async () => {
-    cli = spawn(
-      process.execPath,
-      [
-        coordinator,
-        'orchestrator',
-        '--submissions',
-        workspace.submissionsDir,
-        '--port',
-        '0',
-        '--http-port',
-        '0',
-        '--cache-dir',
-        join(repoRoot, '.cache', 'test-envs'),
-        '--state-dir',
-        workspace.stateDir,
-        '--watch-interval',
-        '200',
-      ],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          LOG_LEVEL: 'info',
-          DATABASE_URL: 'postgres://u:secret@db/x',
-          TEMPORAL_ADDRESS: 'tmp:7233',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const run = startCli(workspace, 'node', { DATABASE_URL: 'postgres://u:secret@db/x', TEMPORAL_ADDRESS: 'tmp:7233' });
+    cli = run.child;
     const child = cli;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-    await expect.poll(() => output, { timeout: 30_000 }).toMatch(/models at http:\/\/127\.0\.0\.1:\d+\/models/);
-    const api = output.match(/models at (http:\/\/127\.0\.0\.1:\d+)\/models/)?.[1];
-    const discoveryPort = Number(output.match(/discovery on ws:\/\/127\.0\.0\.1:(\d+)\/condorgame/)?.[1]);
-    let models: ModelStatus[] = [];
-    await expect
-      .poll(
-        async () => {
-          models = (await (await fetch(`${api}/models`)).json()) as ModelStatus[];
-          return models.map((model) => `${model.id}:${model.phase}`);
-        },
-        { timeout: 100_000, interval: 500 },
-      )
-      .toEqual(['benchmark:running', 'mixture:running']);
+    const models = await run.running(2);
+    expect(models.map((model) => model.id)).toEqual(['benchmark', 'mixture']);
+    const output = (): string => run.state.output;
+    const discoveryPort = Number(output().match(/discovery on ws:\/\/127\.0\.0\.1:(\d+)\/condorgame/)?.[1]);
 
     const pids = models.map((model) => model.pid ?? 0);
     const ports = models.map((model) => model.port ?? 0);
@@ -120,15 +65,15 @@ describe('coordinator orchestrator (CLI)', () => {
     const sandboxed = processesMatching(`--code-directory ${workspace.submissionsDir}`);
     expect(sandboxed).toEqual(expect.arrayContaining(pids));
     expect(sandboxed.length).toBe(pids.length * 3);
-    expect(output).toMatch(/submissions run sandboxed by bubblewrap/);
-    expect(output).toMatch(/model limits by rlimits \(.*\): address space 4096 MiB.*CPU priority nice 10/);
+    expect(output()).toMatch(/submissions run sandboxed by bubblewrap/);
+    expect(output()).toMatch(/model limits by rlimits \(.*\): address space 4096 MiB.*CPU priority nice 10/);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const pid of pids) expect(processRunning(pid)).toBe(false);
     expect(processesMatching(`--code-directory ${workspace.submissionsDir}`)).toEqual([]);
     for (const port of [...ports, discoveryPort]) expect(await portOpen(port)).toBe(false);
-    expect(output).toMatch(/received SIGTERM: stopping every model/);
+    expect(output()).toMatch(/received SIGTERM: stopping every model/);
   });
 
   it('explains bad arguments instead of crashing', () => {
@@ -150,7 +95,7 @@ describe('coordinator orchestrator (CLI)', () => {
 });
 
 /** The CLI as a child process, its output gathered; `npx` runs it as a user would, under npm and sh. */
-function startCli(workspace: Workspace, via: 'node' | 'npx') {
+function startCli(workspace: Workspace, via: 'node' | 'npx', env: Record<string, string> = {}) {
   const args = [
     'orchestrator',
     '--submissions',
@@ -166,18 +111,12 @@ function startCli(workspace: Workspace, via: 'node' | 'npx') {
     '--watch-interval',
     '200',
   ];
-  const child =
-    via === 'node'
-      ? spawn(process.execPath, [coordinator, ...args], {
-          cwd: repoRoot,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, LOG_LEVEL: 'info' },
-        })
-      : spawn('npx', ['coordinator', ...args], {
-          cwd: repoRoot,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, LOG_LEVEL: 'info' },
-        });
+  const [command, prefix] = via === 'node' ? [process.execPath, [coordinator]] : ['npx', ['coordinator']];
+  const child = spawn(command, [...prefix, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  });
   const state = { output: '' };
   child.stdout?.on('data', (chunk: Buffer) => {
     state.output += chunk.toString();

@@ -3,7 +3,6 @@
 // or be cut, its outcome stored as a FAILED/TIMEOUT row with a bounded reason, and the honest model
 // (and this coordinator) must keep going.
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'slonik';
@@ -15,7 +14,7 @@ import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { sandboxUid } from '../orchestrator/sandbox.js';
 import { copyExamples, type Workspace, waitForModel } from '../orchestrator/testing/harness.js';
-import { processesMatching } from '../orchestrator/testing/processes.js';
+import { portOpen, processesMatching } from '../orchestrator/testing/processes.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTemporalTestEnv } from './support/temporal.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
@@ -53,16 +52,6 @@ const processesOfUid = (uid: number): number[] =>
       }
     })
     .map(Number);
-
-const portOpen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 describe('sandboxed orchestrator against hostile submissions', () => {
   let workspace: Workspace;
