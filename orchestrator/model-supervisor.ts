@@ -2,6 +2,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../lib/log/index.js';
+import { capModelText } from '../lib/model-runner/index.js';
 import { CappedLog } from './capped-log.js';
 import { deploymentId } from './deployment-id.js';
 import { type Environment, EnvironmentBuildError, type EnvironmentCache } from './environments.js';
@@ -156,7 +157,8 @@ export class ModelSupervisor {
       log.warn({ model: this.id, report }, `failure report for model ${this.id} at another address: ignored`);
       return false;
     }
-    const reason = report.failure_reason ?? null;
+    // Anyone on the WebSocket may send it: kept bounded in the quarantine file and the logs.
+    const reason = report.failure_reason ? capModelText(report.failure_reason) : null;
     if (report.failure_code === 'CONNECTION_FAILED') {
       // A coordinator that could not connect drops the model; a fresh deployment gives it another chance.
       log.warn({ model: this.id, reason }, `a coordinator could not connect to model ${this.id}: redeploying it`);

@@ -217,7 +217,7 @@ export class ModelConnection {
     const execTimeUs = elapsedUs();
 
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       const answer = response.methodResponse;
       if (!decode && answer?.type === VariantType.JSON) {
