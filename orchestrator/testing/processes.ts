@@ -29,10 +29,10 @@ export function processesMatching(needle: string): number[] {
   return found;
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on `host`:`port`. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
