@@ -7,13 +7,14 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { CappedLog } from '../orchestrator/capped-log.js';
 import { waitServing } from '../orchestrator/health-check.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { freePort } from '../orchestrator/ports.js';
 import { DEFAULT_LIMITS, modelEnvironment, RunnerProcess } from '../orchestrator/runner-process.js';
 import { waitForModel } from '../orchestrator/testing/harness.js';
+import { measureSandboxCost } from './orchestrator/sandbox-cost.js';
+import { median } from './support/figures.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -21,64 +22,6 @@ const option = (args: string[], name: string, fallback: string): string => {
   const index = args.indexOf(name);
   return index >= 0 && args[index + 1] ? (args[index + 1] as string) : fallback;
 };
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-
-/** Median and 99th percentile of one `predict` call to one model, called one at a time. */
-async function callLatency(
-  discoveryUrl: string,
-  modelId: string,
-  calls: number,
-  models: number,
-): Promise<{ medianUs: number; p99Us: number }> {
-  const client = new ModelRunnerClient({
-    discoveryUrl,
-    className: 'condorgame.tracker.TrackerBase',
-    reconnectDelayMs: 100,
-  });
-  await client.start();
-  try {
-    await client.waitForModels(models, 60_000);
-    const times: number[] = [];
-    for (let i = 0; i < calls + 10; i++) {
-      const begin = performance.now();
-      const [result] = await client.call('predict', ['BTC', 3600, 300], { timeoutMs: 30_000, models: [modelId] });
-      if (result?.status !== 'SUCCESS') throw new Error(`predict did not succeed: ${result?.error}`);
-      // The first calls warm up the channel and the model.
-      if (i >= 10) times.push((performance.now() - begin) * 1000);
-    }
-    const sorted = [...times].sort((a, b) => a - b);
-    return { medianUs: Math.round(median(times)), p99Us: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0) };
-  } finally {
-    await client.close();
-  }
-}
-
-/** The same models started unsandboxed (trusted): start to all RUNNING, and call latency without a proxy. */
-async function trustedRun(submissions: string, root: string, cacheDir: string, ids: string[], calls: number) {
-  const orchestrator = new Orchestrator({
-    submissionsDir: submissions,
-    port: 0,
-    httpPort: null,
-    cacheDir,
-    stateDir: join(root, 'state-trusted'),
-    watchIntervalMs: 100,
-    trustedSubmissions: true,
-  });
-  try {
-    const begin = performance.now();
-    await orchestrator.start();
-    await Promise.all(ids.map((id) => waitForModel(orchestrator, id, (s) => s.phase === 'running', 600_000)));
-    const startAllMs = performance.now() - begin;
-    const latency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls, ids.length);
-    return { startAllMs, latency };
-  } finally {
-    await orchestrator.stop();
-  }
-}
 
 export default async function orchestratorBench(args: string[]): Promise<Record<string, unknown>> {
   const count = Number(option(args, '--models', '4'));
@@ -110,10 +53,6 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     const environment = orchestrator.model(ids[0] as string)?.environment;
     if (!environment) throw new Error('no environment');
     console.error(`  all running after ${startAllMs.toFixed(0)} ms (environment reused: ${environment.reused})`);
-    const sandboxLatency = await callLatency(orchestrator.discoveryUrl(), ids[0] as string, calls, ids.length);
-    console.error(
-      `  predict through the sandbox's proxy: median ${sandboxLatency.medianUs} µs, p99 ${sandboxLatency.p99Us} µs`,
-    );
 
     const raw: number[] = [];
     const log = new CappedLog(join(root, 'raw.log'), { maxBytes: 1024 * 1024 });
@@ -159,21 +98,32 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     begin = performance.now();
     await orchestrator.stop();
     const stopAllMs = performance.now() - begin;
-    console.error(`starting the same ${count} models unsandboxed (trusted) ...`);
-    const trusted = await trustedRun(submissions, root, cacheDir, ids, calls);
     console.error(
-      `  all running after ${trusted.startAllMs.toFixed(0)} ms; predict direct: median ${trusted.latency.medianUs} µs, p99 ${trusted.latency.p99Us} µs`,
+      `the sandbox's cost: ${count} models sandboxed and unsandboxed, ${rounds} start-ups each, alternating ...`,
+    );
+    const cost = await measureSandboxCost({ submissions, root, cacheDir, ids, rounds, calls });
+    const p99 = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length * 0.99)] ?? 0;
+    const startSandboxed = median(cost.startsMs.sandboxed);
+    const startTrusted = median(cost.startsMs.trusted);
+    const callSandboxed = median(cost.callsUs.sandboxed);
+    const callTrusted = median(cost.callsUs.trusted);
+    console.error(
+      `  start to all RUNNING: sandboxed ${startSandboxed.toFixed(0)} ms, unsandboxed ${startTrusted.toFixed(0)} ms`,
+    );
+    console.error(
+      `  predict (median): sandboxed ${callSandboxed.toFixed(0)} µs, unsandboxed ${callTrusted.toFixed(0)} µs`,
     );
     const rawMs = median(raw);
     return {
-      sandboxed: true,
-      trustedStartAllMs: Math.round(trusted.startAllMs),
-      sandboxStartOverTrusted: Number((startAllMs / trusted.startAllMs).toFixed(2)),
-      callMedianUs: sandboxLatency.medianUs,
-      callP99Us: sandboxLatency.p99Us,
-      trustedCallMedianUs: trusted.latency.medianUs,
-      trustedCallP99Us: trusted.latency.p99Us,
-      sandboxCallOverTrusted: Number((sandboxLatency.medianUs / trusted.latency.medianUs).toFixed(2)),
+      sandboxedStartAllMs: Math.round(startSandboxed),
+      trustedStartAllMs: Math.round(startTrusted),
+      sandboxStartOverTrusted: Number((startSandboxed / startTrusted).toFixed(2)),
+      sandboxedCallMedianUs: Math.round(callSandboxed),
+      trustedCallMedianUs: Math.round(callTrusted),
+      sandboxCallOverTrusted: Number((callSandboxed / callTrusted).toFixed(2)),
+      sandboxedCallP99Us: Math.round(p99(cost.callsUs.sandboxed)),
+      trustedCallP99Us: Math.round(p99(cost.callsUs.trusted)),
+      calls,
       models: count,
       rounds,
       environmentReused: environment.reused,
