@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.js';
 import { CallPolicy, type CallPolicyLimits } from './call-policy.js';
 import { type GrpcChannel, GrpcError, GrpcStatus, Http2Channel, type ModelTransport } from './grpc-channel.js';
 import { GrpcJsChannel } from './grpc-js-channel.js';
-import { capModelText } from './model-text.js';
+import { capModelText, MAX_MODEL_TEXT_CHARS } from './model-text.js';
 import {
   type CallResponse,
   callMethod,
@@ -315,7 +315,9 @@ export class ModelConnection {
 
   private result(status: CallStatus, value: unknown, execTimeUs: number, error?: string): CallResult {
     const result: CallResult = { model: this.info, status, value, execTimeUs };
-    if (error !== undefined) result.error = capModelText(error);
+    // A second net, for texts of the model's that arrive another way (a gRPC status message): room
+    // is left for our prefix before a status message, which is capped where it enters.
+    if (error !== undefined) result.error = capModelText(error, MAX_MODEL_TEXT_CHARS + 256);
     return result;
   }
 
