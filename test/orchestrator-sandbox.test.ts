@@ -13,7 +13,12 @@ import { condor } from '../lib/game/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { sandboxUid } from '../orchestrator/sandbox.js';
-import { copyExamples, type Workspace, waitForModel } from '../orchestrator/testing/harness.js';
+import {
+  copyExamples,
+  type Workspace,
+  waitForModel,
+  workspaceOrchestratorOptions,
+} from '../orchestrator/testing/harness.js';
 import { portOpen, processesMatching } from '../orchestrator/testing/processes.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTemporalTestEnv } from './support/temporal.js';
@@ -86,14 +91,9 @@ describe('sandboxed orchestrator against hostile submissions', () => {
     const modelsFile = join(workspace.root, 'models.yml');
     writeFileSync(modelsFile, 'models:\n  - { id: benchmark, submission_id: benchmark }\n');
     orchestrator = new Orchestrator({
-      submissionsDir: workspace.submissionsDir,
+      ...workspaceOrchestratorOptions(workspace),
       modelsFile,
-      port: 0,
-      httpPort: 0,
-      cacheDir: join(repoRoot, '.cache', 'test-envs'),
-      stateDir: workspace.stateDir,
       limits: LIMITS,
-      watchIntervalMs: 200,
       stopGraceMs: 1_000,
     });
     // One waitForModel listener per model.

@@ -11,9 +11,10 @@ import {
   FrameRecorder,
   type Workspace,
   waitForModel,
+  workspaceOrchestratorOptions,
 } from '../orchestrator/testing/harness.js';
 import { processRunning } from '../orchestrator/testing/processes.js';
-import { exampleSubmissions, repoRoot } from './support/tools.js';
+import { exampleSubmissions } from './support/tools.js';
 
 const MODELS = ['benchmark', 'mixture', 'misbehaving'];
 const PREDICT = ['BTC', 3600, 300];
@@ -55,14 +56,9 @@ describe('local orchestrator with example submissions', () => {
     writeFileSync(behaviourFile, 'ok\n');
     writeModels('RUNNING');
     orchestrator = new Orchestrator({
-      submissionsDir: workspace.submissionsDir,
+      ...workspaceOrchestratorOptions(workspace),
       modelsFile,
-      port: 0,
-      httpPort: 0,
-      cacheDir: join(repoRoot, '.cache', 'test-envs'),
-      stateDir: workspace.stateDir,
       resources: [join(workspace.root, 'shared')],
-      watchIntervalMs: 200,
       restart: { initialDelayMs: 200, maxDelayMs: 2_000 },
       stopGraceMs: 2_000,
     });
