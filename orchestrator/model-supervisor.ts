@@ -1,4 +1,13 @@
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../lib/log/index.js';
@@ -97,6 +106,8 @@ export class ModelSupervisor {
   /** Quarantines survive a restart of the orchestrator, as CrunchDAO's keeps them in its database. */
   private readonly quarantineFile: string;
   private readonly pidsDir: string;
+  /** Holds each sandboxed deployment's socket folder (`run-*`). */
+  private readonly modelDir: string;
   private phase: ModelPhase = 'pending';
   private lastError: string | null = null;
   private restarts = 0;
@@ -128,6 +139,10 @@ export class ModelSupervisor {
     this.restartDelayMs = context.restart.initialDelayMs;
     this.quarantineFile = join(dir, 'quarantine.json');
     this.pidsDir = join(dir, 'pids');
+    this.modelDir = dir;
+    // Socket folders of an orchestrator that was killed: their sandboxes died with it.
+    for (const name of readdirSync(dir))
+      if (name.startsWith('run-')) rmSync(join(dir, name), { recursive: true, force: true });
     const leftovers = killLeftovers(this.pidsDir);
     if (leftovers.length > 0) {
       log.warn(
@@ -407,8 +422,10 @@ export class ModelSupervisor {
       });
     }
     const uid = sandboxUid(`${this.context.modelsDir}/${this.id}`);
-    // Short (a Unix socket path has ~100 bytes) and private: only the model's uid may write in it.
-    const runDir = mkdtempSync(join(tmpdir(), 'model-run-'));
+    // Private (only the model's uid may write in it) and short: a Unix socket path has ~100 bytes,
+    // so a deep state folder falls back to the system's tmp.
+    const inState = join(this.modelDir, 'run-XXXXXX', 'model.sock').length <= 100;
+    const runDir = mkdtempSync(inState ? join(this.modelDir, 'run-') : join(tmpdir(), 'model-run-'));
     if (isolation.asRoot) chownSync(runDir, uid, uid);
     const proxy = await SocketProxy.listen(host, 0, join(runDir, 'model.sock'));
     this.runnerLog.line(

@@ -1,6 +1,6 @@
 // `coordinator orchestrator` as a user runs it: a real CLI process, SIGTERM, and no process left behind.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelStatus } from '../orchestrator/index.js';
@@ -170,6 +170,9 @@ describe('coordinator orchestrator leaves nothing behind', () => {
     second.child.kill('SIGTERM');
     await exited;
     await expect.poll(leftovers, { timeout: 20_000 }).toEqual([]);
+    // Not even the killed sandbox's socket folder is left.
+    const modelDir = join(workspace.stateDir, 'models', 'benchmark');
+    expect(readdirSync(modelDir).filter((name) => name.startsWith('run-'))).toEqual([]);
   }, 300_000);
 
   it('SIGTERM to `npx coordinator orchestrator` stops everything', async () => {
