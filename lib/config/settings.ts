@@ -110,6 +110,10 @@ const definitions = {
     help: 'with API_KEY: comma-separated path prefixes always asked for it (default /reports/backfill,/reports/checkpoints/,/custom)',
     schema: z.string().optional(),
   },
+  MAX_ANSWER_BYTES: {
+    help: "largest answer a model may send, cut while it arrives (default: the game's, 4 MiB for Condor)",
+    schema: z.coerce.number().int().positive().optional(),
+  },
   GATEWAY_HOST: { help: 'report gateway listen address', schema: z.string().default('127.0.0.1') },
   GATEWAY_PORT: { help: 'report gateway port', schema: z.coerce.number().int().default(8000) },
   WORKER_METRICS_PORT: {
