@@ -47,6 +47,9 @@ function postgresStub(refreshes: Array<{ asOf: number; game: string }>, retentio
       retention.runs++;
       return { predictions: 2, prices: 1, modelScoreSnapshots: 0, leaderboards: 0, payloads: 0, deployments: 0 };
     },
+    async appendMerkleCycle(input: { asOf: number }) {
+      return { outcome: 'appended' as const, cycleId: `CYC_${input.asOf}`, snapshots: 3, chainedRoot: 'f'.repeat(64) };
+    },
   };
 }
 
@@ -88,6 +91,8 @@ describe('scorePass (stand-in activities)', () => {
       unscored: 0,
     });
     expect(result.leaderboard).toMatchObject({ asOf: iso(T), models: 3, retentionDeleted: 3 });
+    // The pass's snapshots are hashed into the Merkle chain at its instant, after the refresh.
+    expect(result.merkleCycle).toMatchObject({ outcome: 'appended', cycleId: `CYC_${T}` });
     expect(refreshes).toEqual([{ asOf: T, game: 'condor' }]);
     expect(retention.runs).toBe(1);
 

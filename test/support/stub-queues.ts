@@ -39,6 +39,8 @@ const activityNames = {
     'leaderboardInstants',
     'refreshLeaderboard',
     'applyRetentionPolicy',
+    'appendMerkleCycle',
+    'createCheckpoint',
   ],
   scoring: ['scorePredictions'],
   modelCalls: ['tickModels', 'predictShard'],
