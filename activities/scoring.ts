@@ -8,6 +8,7 @@ import {
   type ScoreInput,
   type ScoringPage,
   type ScoringPageOptions,
+  type SettlementOptions,
   scoringPage,
 } from '../lib/db/index.js';
 import { type GameDefinition, getGame, getScorer, PriceSeries, type Scorer, scoreBatch } from '../lib/game/index.js';
@@ -41,6 +42,21 @@ export function resolveScorer(choice: ScorerChoice): { game: GameDefinition; sco
 export interface ScorePredictionsInput extends ScorerChoice {
   /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
   predictionIds: number[];
+  /** The pass's instant (unix seconds), for the settlement limit; default now. */
+  asOf?: number;
+}
+
+/** The listing's input: a page, and the game whose settlement rules say which predictions are ready. */
+export interface NextScoringPageInput extends ScoringPageOptions {
+  game?: string;
+  /** The pass's instant (unix seconds), for the settlement limit; default now. */
+  asOf?: number;
+}
+
+/** The settlement rules of a game at an instant, as the listing and the batch read them. */
+export function settlementAt(game: GameDefinition, asOf: number | undefined): SettlementOptions {
+  const now = asOf ?? Date.now() / 1000;
+  return { stalenessSeconds: game.settlement.stalenessSeconds, expiredBefore: now - game.settlement.limitSeconds };
 }
 
 export interface ScorePredictionsResult {
@@ -52,7 +68,7 @@ export interface ScorePredictionsResult {
   failed: number;
   /** Scores written: new ones and changed ones (a rescore leaves equal scores untouched). */
   written: number;
-  /** Left unscored: prices do not cover them yet, or the scorer has no penalty for a failed one in this batch. */
+  /** Left unscored: prices not settled yet, or the scorer has no penalty for a failed one in this batch. */
   unscored: number;
 }
 
@@ -99,12 +115,14 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { scorer, label } = resolveScorer(input);
+      const { game, scorer, label } = resolveScorer(input);
+      const settlement = settlementAt(game, input.asOf);
       return withHeartbeat(async () => {
-        const predictions = await loadScoringBatch(deps.db, input.predictionIds);
+        const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement.stalenessSeconds);
         const series = await seriesFor(deps.db, predictions);
-        // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
-        const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
+        // Scored once every step's price is settled; past the game's limit, an unsettled one is scored
+        // failed ("no settled price"), never against a stale price.
+        const ready = predictions.filter((p) => p.settled || p.resolvableAt < settlement.expiredBefore!);
         const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
         const changed: ScoreInput[] = [];
         let scored = 0;
@@ -147,8 +165,10 @@ export type ScoringActivities = ReturnType<typeof createScoringActivities>;
 export function createScoreListingActivities(deps: ScoringDeps) {
   return {
     /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
-    async nextScoringPage(input: ScoringPageOptions): Promise<ScoringPage> {
-      return scoringPage(deps.db, input);
+    async nextScoringPage(input: NextScoringPageInput): Promise<ScoringPage> {
+      const { game, asOf, ...page } = input;
+      const settlement = settlementAt(resolveScorer({ game: game ?? 'condor' }).game, asOf);
+      return scoringPage(deps.db, { ...page, settlement });
     },
   };
 }

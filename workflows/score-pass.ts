@@ -103,6 +103,8 @@ export interface ScoreRangeOptions {
   to?: number;
   toInclusive?: boolean;
   rescore?: boolean;
+  /** The instant the settlement limit is measured from (unix seconds); default: each activity's now. */
+  asOf?: number;
   /** Called after each round of batches, e.g. to publish progress. */
   onProgress?: (progress: ScoringProgress) => void;
 }
@@ -126,6 +128,8 @@ export async function scoreRange(
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to, toInclusive: options.toInclusive ?? false } : {}),
       rescore: options.rescore ?? false,
+      game: options.game,
+      ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
     });
     if (page.ids.length === 0) return { progress, drained: true };
     const chunks: number[][] = [];
@@ -135,6 +139,7 @@ export async function scoreRange(
         scoring.scorePredictions({
           predictionIds,
           game: options.game,
+          ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
           ...(options.scorer ? { scorer: options.scorer } : {}),
         }),
       ),
@@ -163,8 +168,8 @@ function passInstant(input: ScorePassInput): number {
 }
 
 /**
- * One score pass: scores every prediction whose resolvable_at its asset's stored prices cover and that
- * has no score yet, in bounded batches on the `scoring` queue, then refreshes the leaderboard at the
+ * One score pass: scores every prediction whose prices are settled (or that is past the game's
+ * settlement limit: then failed, "no settled price") and that has no score yet, in bounded batches on the `scoring` queue, then refreshes the leaderboard at the
  * pass's instant in a child workflow. A long pass continues as new every `maxBatchesPerRun` batches.
  */
 export async function scorePass(input: ScorePassInput = {}): Promise<ScorePassResult> {
@@ -174,6 +179,7 @@ export async function scorePass(input: ScorePassInput = {}): Promise<ScorePassRe
   const options: ScoreRangeOptions = {
     game,
     ...(input.scorer ? { scorer: input.scorer } : {}),
+    asOf: asOfSec,
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
     parallelBatches: positiveInteger(input.parallelBatches, scoringDefaults.parallelBatches, 'parallelBatches'),
     maxBatches: positiveInteger(input.maxBatchesPerRun, scoringDefaults.maxBatchesPerRun, 'maxBatchesPerRun'),

@@ -39,6 +39,7 @@ export async function baselineCycle(deps: BaselineDeps, cycle: BaselineCycle): P
     await insertPrices(
       db,
       points.map((point) => ({ asset, ts: point.ts, price: point.price })),
+      'synthetic',
     );
   }
   const due = duePredictions(cycle.untilSec, cycle.periodSec, groups);

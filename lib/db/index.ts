@@ -24,7 +24,23 @@ export {
   type PredictionStatus,
   predictionStatuses,
 } from './predictions.js';
-export { insertPrices, latestPriceTs, type PriceRow, pricesBetween, type StoredPrice } from './prices.js';
+export {
+  applyPriceCorrections,
+  type FeedRun,
+  insertPrices,
+  latestPriceTs,
+  type PriceCorrection,
+  type PriceHold,
+  type PriceRow,
+  pricesBetween,
+  recordFeedRun,
+  recordPriceCorrections,
+  recordPriceHolds,
+  releasePriceHolds,
+  type SourcedStoredPrice,
+  type StoredPrice,
+  sourcedPricesBetween,
+} from './prices.js';
 export {
   applyRetention,
   defaultRetention,
@@ -40,6 +56,7 @@ export {
   type ScoringCursor,
   type ScoringPage,
   type ScoringPageOptions,
+  type SettlementOptions,
   scoringPage,
 } from './score-batches.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';

@@ -33,20 +33,63 @@ export interface ScoringPageOptions {
   toInclusive?: boolean;
   /** Include predictions that already have a score (a rescore); by default only unscored ones. */
   rescore?: boolean;
+  /** Which predictions are ready: settled ones, and unsettled ones past the limit (default: 60 s, no limit). */
+  settlement?: SettlementOptions;
+}
+
+export interface SettlementOptions {
+  /** A step is settled when a stored price lies within this many seconds of its time. */
+  stalenessSeconds: number;
+  /** Predictions with resolvable_at before this (unix seconds) are listed even unsettled: they are scored failed. */
+  expiredBefore?: number;
+}
+
+const defaultSettlement: SettlementOptions = { stalenessSeconds: 60 };
+
+/**
+ * True when every step time of prediction `p` (resolvable_at - k·step, k = 0..horizon/step) has a
+ * stored price within the bound: the closest-price rule then never reaches further than that.
+ */
+function settled(bound: number) {
+  return sql.fragment`NOT EXISTS (
+    SELECT 1 FROM generate_series(0, p.horizon / p.step) AS k
+    WHERE NOT EXISTS (
+      SELECT 1 FROM prices x
+      WHERE x.asset = p.asset
+        AND x.ts BETWEEN p.resolvable_at - make_interval(secs => k * p.step + ${bound}::float8)
+                     AND p.resolvable_at - make_interval(secs => k * p.step - ${bound}::float8)
+    )
+  )`;
+}
+
+function checkedSettlement(options: SettlementOptions | undefined): { bound: number; expiredBefore: number | null } {
+  const { stalenessSeconds, expiredBefore } = options ?? defaultSettlement;
+  const bound = z.number().finite().nonnegative().parse(stalenessSeconds);
+  return { bound, expiredBefore: expiredBefore === undefined ? null : seconds(expiredBefore, 'expiredBefore') };
 }
 
 const pageRow = z.object({ id: z.number(), cursorAt: z.string() });
 const cursorSchema = z.object({ resolvableAt: z.string().min(1), id: z.number().int() });
 
 /**
- * A page of predictions to score: those whose resolvable_at is covered by their asset's stored prices
- * (GAME.md §7: never before), unscored unless `rescore`, optionally within [from, to), oldest first.
- * Assets are those of prediction_configs, active or not, as in scorablePredictions.
+ * A page of predictions to score: those whose prices are settled (every step has a stored price within
+ * the staleness bound; never before, never against a stale price), and those past the settlement limit
+ * (`expiredBefore`, scored failed), unscored unless `rescore`, optionally within [from, to), oldest
+ * first. Assets are those of prediction_configs, active or not, as in scorablePredictions.
  */
 export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOptions): Promise<ScoringPage> {
   const limit = z.number().int().positive().parse(options.limit);
   const after = options.after ? cursorSchema.parse(options.after) : null;
-  const conditions = [sql.fragment`p.resolvable_at <= latest.ts`];
+  const { bound, expiredBefore } = checkedSettlement(options.settlement);
+  // The first clause bounds the index range scan: resolvable_at itself needs a price within the bound.
+  const reachable = sql.fragment`p.resolvable_at <= latest.ts + make_interval(secs => ${bound}::float8)`;
+  const conditions =
+    expiredBefore === null
+      ? [reachable, settled(bound)]
+      : [
+          sql.fragment`p.resolvable_at <= greatest(latest.ts + make_interval(secs => ${bound}::float8), to_timestamp(${expiredBefore}::float8))`,
+          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${reachable} AND ${settled(bound)}))`,
+        ];
   if (!options.rescore) conditions.push(sql.fragment`p.scored_at IS NULL`);
   if (after) {
     conditions.push(sql.fragment`(p.resolvable_at, p.id) > (${after.resolvableAt}::timestamptz, ${after.id}::bigint)`);
@@ -87,6 +130,7 @@ const batchRow = scorablePrediction.extend({
   scoreSuccess: z.boolean().nullable(),
   scoreFailedReason: z.string().nullable(),
   scorer: z.string().nullable(),
+  settled: z.boolean(),
 });
 
 export interface CurrentScore {
@@ -108,14 +152,25 @@ export interface BatchPrediction {
   resolvableAt: number;
   /** The stored score, if any (a rescore writes only what changed). */
   current: CurrentScore | null;
+  /** Whether every step has a stored price within the staleness bound (see scoringPage). */
+  settled: boolean;
 }
 
-/** The predictions with these ids, bodies and current scores included, by resolvable_at then id. */
-export async function loadScoringBatch(db: CommonQueryMethods, ids: readonly number[]): Promise<BatchPrediction[]> {
+/**
+ * The predictions with these ids, bodies, current scores and settlement (staleness bound in seconds,
+ * default 60) included, by resolvable_at then id.
+ */
+export async function loadScoringBatch(
+  db: CommonQueryMethods,
+  ids: readonly number[],
+  stalenessSeconds = 60,
+): Promise<BatchPrediction[]> {
   const checked = z.array(z.number().int().positive()).parse(ids);
   if (checked.length === 0) return [];
+  const { bound } = checkedSettlement({ stalenessSeconds });
   const rows = await db.any(sql.type(batchRow)`
     SELECT p.id, p.model_id AS "modelId", p.asset, p.horizon, p.step, p.status, p.distributions,
+           ${settled(bound)} AS settled,
            extract(epoch FROM p.performed_at)::float8 AS "performedAt",
            extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
            s.value AS "scoreValue", s.success AS "scoreSuccess", s.failed_reason AS "scoreFailedReason", s.scorer
