@@ -6,7 +6,9 @@ import { createLogger, type Logger } from '../lib/log/index.js';
 import { openReadOnlyDatabase } from './database.js';
 import { installErrorHandlers } from './errors.js';
 import { LeaderboardCache } from './leaderboard-cache.js';
+import type { FeedBounds } from './queries/feeds.js';
 import { installDocs } from './routes/docs.js';
+import { feedRoutes } from './routes/feeds.js';
 import { healthRoutes, type TemporalHealthCheck } from './routes/health.js';
 import { installMetrics } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
@@ -37,6 +39,11 @@ export interface GatewayOptions {
   leaderboardMaxAgeMs?: number;
   /** Deadline of each /healthz check (default 2,000 ms). */
   healthTimeoutMs?: number;
+  /**
+   * When a price feed is sick in /healthz and /metrics: its newest point older than maxLagSeconds
+   * (default 180), or its two sources further apart than maxDivergence (default 0.01, as a log ratio).
+   */
+  feeds?: Partial<FeedBounds>;
   logger?: Logger;
 }
 
@@ -68,7 +75,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     installErrorHandlers(app);
     // Docs first: @fastify/swagger only describes routes added after it.
     await installDocs(app);
-    installMetrics(app, database);
+    const feeds: FeedBounds = { maxLagSeconds: 180, maxDivergence: 0.01, ...options.feeds };
+    installMetrics(app, database, feeds);
     if (options.cors !== false) {
       await app.register(cors, { origin: options.cors?.origins ?? '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
     }
@@ -80,8 +88,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const leaderboardCache = new LeaderboardCache(database, { maxAgeMs: options.leaderboardMaxAgeMs ?? 250 });
     await app.register(reportRoutes, { database, leaderboard: leaderboardCache });
     await app.register(modelRoutes, { database });
+    await app.register(feedRoutes, { database });
     await app.register(healthRoutes, {
       database,
+      feeds,
       timeoutMs: options.healthTimeoutMs ?? 2_000,
       ...(options.temporal ? { temporal: options.temporal } : {}),
     });

@@ -51,3 +51,6 @@ CREATE TABLE price_feeds (
   divergence_sources   text,
   divergence_at        timestamptz
 );
+
+-- /reports/feeds/tail: the newest points of every asset, newest first.
+CREATE INDEX prices_ts_idx ON prices (ts DESC);

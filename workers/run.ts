@@ -7,7 +7,7 @@ import { connectWorker, type TaskQueueName, taskQueues } from '../lib/temporal/i
 import { createCoordinatorWorker } from './coordinator.js';
 import { createModelCallsWorker } from './model-calls.js';
 import { createPostgresWorker } from './postgres.js';
-import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
+import { gameOf, ingestionSettingsOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
 import { createScoringWorker } from './scoring.js';
 
 export const allQueues: TaskQueueName[] = Object.values(taskQueues);
@@ -71,7 +71,13 @@ export async function runWorkers(
           break;
         case taskQueues.postgres:
           workers.push(
-            await createPostgresWorker({ ...base, db: db!, source: await openPriceSource(settings), logger }),
+            await createPostgresWorker({
+              ...base,
+              db: db!,
+              source: await openPriceSource(settings),
+              ingestion: ingestionSettingsOf(settings),
+              logger,
+            }),
           );
           break;
         case taskQueues.modelCalls:
