@@ -68,7 +68,8 @@ export async function healthRoutes(
         timed(() => database.read(feedRows), timeoutMs),
       ]);
       const feeds: FeedHealth[] = (feedCheck.value ?? []).map((row) => feedHealth(row, bounds));
-      const sick = feeds.some((feed) => feed.status !== 'ok' || feed.diverging);
+      // An asset with no price yet (a new node, a new config) is shown, not counted as sick.
+      const sick = feeds.some((feed) => (feed.status !== 'ok' && feed.status !== 'no data') || feed.diverging);
       const { value: readOnly, ...dbCheck } = db;
       const ok = db.status === 'up' && workflows.status !== 'down';
       const { value: _ignored, ...temporalCheck } = workflows as CheckResult & { value?: unknown };

@@ -53,7 +53,7 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase,
     predictCycleLagSeconds,
   );
 
-  installFeedGauges(app, database, feedBounds, registry);
+  const feedGauges = installFeedGauges(app, database, feedBounds, registry);
 
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL: ids and query strings would make a label per request.
@@ -77,6 +77,7 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase,
       },
     },
     async (_request, reply) => {
+      feedGauges.newScrape();
       const body = await registry.metrics();
       return reply.type(registry.contentType).send(body);
     },
@@ -86,20 +87,21 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase,
 
 /**
  * Per-asset price feed gauges, the numbers /healthz shows. One database read per scrape serves them
- * all: each gauge's collect awaits the same read (prom-client collects the gauges concurrently).
+ * all: each gauge's collect awaits the same read, which the route forgets before each scrape.
  */
-function installFeedGauges(app: FastifyInstance, database: ReadOnlyDatabase, bounds: FeedBounds, registry: Registry) {
-  let scrape: { at: number; rows: Promise<FeedRow[]> } | undefined;
+function installFeedGauges(
+  app: FastifyInstance,
+  database: ReadOnlyDatabase,
+  bounds: FeedBounds,
+  registry: Registry,
+): { newScrape(): void } {
+  let scrape: Promise<FeedRow[]> | undefined;
   const rows = () => {
-    const now = Date.now();
-    if (!scrape || now - scrape.at > 500) {
-      const read = database.read(feedRows).catch((error: unknown) => {
-        app.log.warn({ err: error }, 'could not read the price feeds from the database');
-        return [] as FeedRow[];
-      });
-      scrape = { at: now, rows: read };
-    }
-    return scrape.rows;
+    scrape ??= database.read(feedRows).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'could not read the price feeds from the database');
+      return [] as FeedRow[];
+    });
+    return scrape;
   };
   const gauge = (name: string, help: string, value: (row: FeedRow) => number | null) =>
     new Gauge({
@@ -140,4 +142,10 @@ function installFeedGauges(app: FastifyInstance, database: ReadOnlyDatabase, bou
     'Later values of already stored minutes, logged and not applied (a backfill with applyPriceCorrections does)',
     (row) => row.corrections_pending,
   );
+  return {
+    /** Forget the last read: the next collect reads the database again. */
+    newScrape() {
+      scrape = undefined;
+    },
+  };
 }
