@@ -202,6 +202,8 @@ describe('/docs', () => {
     expect(Object.keys(spec.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/reports/feeds',
+      '/reports/feeds/tail',
       '/reports/leaderboard',
       '/reports/models',
       '/reports/models/global',
