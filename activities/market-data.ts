@@ -1,7 +1,9 @@
 import {
+  applyPriceCorrections,
   type DatabasePool,
   insertPrices,
   latestPriceTs,
+  longestHorizon,
   recordFeedRun,
   recordPriceCorrections,
   recordPriceHolds,
@@ -188,6 +190,20 @@ export function createMarketDataActivities(deps: MarketDataDeps) {
   }
 
   return {
+    /**
+     * Applies the pending price corrections of the minutes that predictions resolving in [from, to]
+     * (unix seconds) use: from `from` less the longest horizon configured, to `to`. Only an operator's
+     * backfill (applyPriceCorrections) calls it; the backfill then rescores the range.
+     */
+    async applyPriceCorrections(input: { from: number; to: number }): Promise<{ applied: number }> {
+      const longest = await longestHorizon(deps.db);
+      const applied = await applyPriceCorrections(deps.db, input.from - longest, input.to);
+      for (const point of applied) {
+        log.warn(point, `applied the price correction of ${point.asset} at ${iso(point.ts)} (operator's backfill)`);
+      }
+      return { applied: applied.length };
+    },
+
     /**
      * Stores the closed minutes each asset's sources answered since the newest stored one, re-reading
      * the repair window, after the plausibility and cross-source checks (idempotent). An asset whose

@@ -1,7 +1,8 @@
 // Settlement before scoring, on a real PostgreSQL: the score pass's listing and its scoring activity
 // (as the score pass calls them) leave a prediction unscored while a step has no stored price within
 // the game's staleness bound, score it once its prices settle, and score it failed ("no settled price")
-// once it is unsettled past the game's limit, never against a price minutes away.
+// once it is unsettled past the game's limit, never against a price minutes away (the old rule would
+// have scored ETH here: its prices reach resolvable_at, with a step 60.5 s from any price).
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,8 +81,11 @@ describe('settlement', () => {
     expect(await score([btc, eth], asOf)).toMatchObject({ predictions: 2, scored: 0, unscored: 2 });
     expect(await scoreOf('BTC')).toBeNull();
 
-    // The minute of the last step closes and is stored: BTC is settled, ETH still has its gap.
+    // The minute of the last step is stored, but the prices do not reach resolvable_at yet (GAME.md §7).
     await storePrices(db.pool, 'BTC', minutes(T0 + 300, T0 + 300));
+    expect(await listed(asOf)).toEqual([]);
+    // The next minute is in: BTC is settled, ETH still has its gap.
+    await storePrices(db.pool, 'BTC', minutes(T0 + 360, T0 + 360));
     expect(await listed(asOf)).toEqual([btc]);
     expect(await score([btc], asOf)).toMatchObject({ scored: 1, failed: 0 });
     expect(await scoreOf('BTC')).toMatchObject({ success: true, failed_reason: null });

@@ -9,7 +9,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LeaderboardActivities } from '../activities/index.js';
+import type { LeaderboardActivities, MarketDataActivities } from '../activities/index.js';
 import { type BackfillSlice, backfillSlices, iso, leaderboardInstantsOf } from '../lib/leaderboard/slices.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { taskQueues } from '../lib/temporal/task-queues.js';
@@ -29,6 +29,12 @@ export interface BackfillScoresInput {
   to: string;
   /** Rescore predictions that already have a score (after a scoring change); default: only unscored ones (late prices). */
   rescore?: boolean;
+  /**
+   * First apply the pending price corrections (later values a source gave for stored minutes) of the
+   * prices this range's predictions use, then rescore the range (rescore defaults to true then).
+   * Corrections are never applied otherwise.
+   */
+  applyPriceCorrections?: boolean;
   /** Game id (lib/game), default 'condor', and its scorer (default: the game's). */
   game?: string;
   scorer?: string;
@@ -47,6 +53,8 @@ export interface BackfillProgress {
   from: string;
   to: string;
   rescore: boolean;
+  /** Stored prices replaced by their corrections (applyPriceCorrections), 0 otherwise. */
+  pricesCorrected: number;
   slices: number;
   slicesScored: number;
   slicesRanked: number;
@@ -90,6 +98,12 @@ const postgres = proxyActivities<LeaderboardActivities>({
   taskQueue: taskQueues.postgres,
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+});
+
+const prices = proxyActivities<MarketDataActivities>({
+  taskQueue: taskQueues.postgres,
+  startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
@@ -169,7 +183,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
     throw badInput((error as Error).message);
   }
   const common = {
-    rescore: input.rescore ?? false,
+    rescore: input.rescore ?? input.applyPriceCorrections ?? false,
     game: input.game ?? scoringDefaults.game,
     ...(input.scorer ? { scorer: input.scorer } : {}),
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
@@ -182,6 +196,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
     from: iso(from),
     to: iso(to),
     rescore: common.rescore,
+    pricesCorrected: 0,
     slices: slices.length,
     slicesScored: 0,
     slicesRanked: 0,
@@ -204,6 +219,9 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   };
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(from * 1000) }]);
   publish();
+  if (input.applyPriceCorrections) {
+    progress.pricesCorrected = (await prices.applyPriceCorrections({ from, to })).applied;
+  }
 
   const parentId = workflowInfo().workflowId;
   for (const phase of ['scores', 'leaderboards'] as const) {

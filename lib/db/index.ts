@@ -29,6 +29,7 @@ export {
   type FeedRun,
   insertPrices,
   latestPriceTs,
+  longestHorizon,
   type PriceCorrection,
   type PriceHold,
   type PriceRow,

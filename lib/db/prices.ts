@@ -220,3 +220,10 @@ export async function recordFeedRun(db: CommonQueryMethods, run: FeedRun): Promi
       divergence_at = CASE WHEN ${divergence !== null} THEN now() ELSE f.divergence_at END
   `);
 }
+
+/** The longest horizon of the prediction configs (seconds), 0 when there is none. */
+export async function longestHorizon(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ horizon: z.number() }))`
+    SELECT coalesce(max(horizon), 0)::int AS horizon FROM prediction_configs
+  `);
+}

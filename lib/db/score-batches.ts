@@ -47,11 +47,12 @@ export interface SettlementOptions {
 const defaultSettlement: SettlementOptions = { stalenessSeconds: 60 };
 
 /**
- * True when every step time of prediction `p` (resolvable_at - k·step, k = 0..horizon/step) has a
+ * True when prediction `p`'s asset has prices up to its resolvable_at (`newest`: the asset's newest
+ * stored point; GAME.md §7) and every step time (resolvable_at - k·step, k = 0..horizon/step) has a
  * stored price within the bound: the closest-price rule then never reaches further than that.
  */
-function settled(bound: number) {
-  return sql.fragment`NOT EXISTS (
+function settled(bound: number, newest: ReturnType<typeof sql.fragment>) {
+  return sql.fragment`${newest} >= p.resolvable_at AND NOT EXISTS (
     SELECT 1 FROM generate_series(0, p.horizon / p.step) AS k
     WHERE NOT EXISTS (
       SELECT 1 FROM prices x
@@ -81,14 +82,13 @@ export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOp
   const limit = z.number().int().positive().parse(options.limit);
   const after = options.after ? cursorSchema.parse(options.after) : null;
   const { bound, expiredBefore } = checkedSettlement(options.settlement);
-  // The first clause bounds the index range scan: resolvable_at itself needs a price within the bound.
-  const reachable = sql.fragment`p.resolvable_at <= latest.ts + make_interval(secs => ${bound}::float8)`;
+  // The first clause bounds the index range scan of the unscored predictions of each asset.
   const conditions =
     expiredBefore === null
-      ? [reachable, settled(bound)]
+      ? [sql.fragment`p.resolvable_at <= latest.ts`, settled(bound, sql.fragment`latest.ts`)]
       : [
-          sql.fragment`p.resolvable_at <= greatest(latest.ts + make_interval(secs => ${bound}::float8), to_timestamp(${expiredBefore}::float8))`,
-          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${reachable} AND ${settled(bound)}))`,
+          sql.fragment`p.resolvable_at <= greatest(latest.ts, to_timestamp(${expiredBefore}::float8))`,
+          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${settled(bound, sql.fragment`latest.ts`)}))`,
         ];
   if (!options.rescore) conditions.push(sql.fragment`p.scored_at IS NULL`);
   if (after) {
@@ -170,7 +170,7 @@ export async function loadScoringBatch(
   const { bound } = checkedSettlement({ stalenessSeconds });
   const rows = await db.any(sql.type(batchRow)`
     SELECT p.id, p.model_id AS "modelId", p.asset, p.horizon, p.step, p.status, p.distributions,
-           ${settled(bound)} AS settled,
+           coalesce(${settled(bound, sql.fragment`(SELECT max(ts) FROM prices x WHERE x.asset = p.asset)`)}, false) AS settled,
            extract(epoch FROM p.performed_at)::float8 AS "performedAt",
            extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
            s.value AS "scoreValue", s.success AS "scoreSuccess", s.failed_reason AS "scoreFailedReason", s.scorer
