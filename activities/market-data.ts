@@ -196,12 +196,14 @@ export function createMarketDataActivities(deps: MarketDataDeps) {
      * backfill (applyPriceCorrections) calls it; the backfill then rescores the range.
      */
     async applyPriceCorrections(input: { from: number; to: number }): Promise<{ applied: number }> {
-      const longest = await longestHorizon(deps.db);
-      const applied = await applyPriceCorrections(deps.db, input.from - longest, input.to);
-      for (const point of applied) {
-        log.warn(point, `applied the price correction of ${point.asset} at ${iso(point.ts)} (operator's backfill)`);
-      }
-      return { applied: applied.length };
+      return withHeartbeat(async () => {
+        const longest = await longestHorizon(deps.db);
+        const applied = await applyPriceCorrections(deps.db, input.from - longest, input.to);
+        for (const point of applied) {
+          log.warn(point, `applied the price correction of ${point.asset} at ${iso(point.ts)} (operator's backfill)`);
+        }
+        return { applied: applied.length };
+      });
     },
 
     /**

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import {
   type BatchPrediction,
   type DatabasePool,
@@ -11,36 +10,20 @@ import {
   type SettlementOptions,
   scoringPage,
 } from '../lib/db/index.js';
-import { type GameDefinition, getGame, getScorer, PriceSeries, type Scorer, scoreBatch } from '../lib/game/index.js';
+import { type GameDefinition, PriceSeries, scoreBatch } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
+import { resolveScorer, type ScorerChoice, workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ScoringDeps {
   db: DatabasePool;
+  /** The worker's game (the GAME setting): a batch of another game is refused. */
+  game: GameDefinition;
   logger?: Logger;
 }
 
-/** Which game and scorer: names travel through workflow history, the definitions stay in code. */
-export interface ScorerChoice {
-  /** A game id of lib/game, e.g. 'condor'. */
-  game: string;
-  /** A scorer of that game; default: the game's default scorer. */
-  scorer?: string;
-}
-
-/** The game and scorer by name; an unknown one fails the workflow at once (no retry can fix it). */
-export function resolveScorer(choice: ScorerChoice): { game: GameDefinition; scorer: Scorer; label: string } {
-  try {
-    const game = getGame(choice.game);
-    const scorer = getScorer(game, choice.scorer);
-    return { game, scorer, label: `${game.id}-${scorer.name}` };
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownScorer');
-  }
-}
-
 export interface ScorePredictionsInput extends ScorerChoice {
-  /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
+  /** One scoring batch: the failure penalty is the batch's (docs/game.md#likelihood step 5). */
   predictionIds: number[];
   /** The pass's instant (unix seconds), for the settlement limit; default now. */
   asOf?: number;
@@ -115,12 +98,13 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { game, scorer, label } = resolveScorer(input);
+      const { game, scorer, label } = resolveScorer(input, deps.game);
       const settlement = settlementAt(game, input.asOf);
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement.stalenessSeconds);
         const series = await seriesFor(deps.db, predictions);
-        // Scored once every step's price is settled; past the game's limit, an unsettled one is scored
+        // Scored once every step's price is settled (docs/game.md#where-we-differ-from-crunchdaos-code:
+        // never before its prices reach resolvable_at); past the game's limit, an unsettled one is scored
         // failed ("no settled price"), never against a stale price.
         const ready = predictions.filter((p) => p.settled || p.resolvableAt < settlement.expiredBefore!);
         const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
@@ -162,12 +146,12 @@ export function createScoringActivities(deps: ScoringDeps) {
 export type ScoringActivities = ReturnType<typeof createScoringActivities>;
 
 /** The score pass's reads of what to score next: they run on the `postgres` queue. */
-export function createScoreListingActivities(deps: ScoringDeps) {
+export function createScoreListingActivities(deps: { db: DatabasePool; game: GameDefinition }) {
   return {
     /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
     async nextScoringPage(input: NextScoringPageInput): Promise<ScoringPage> {
       const { game, asOf, ...page } = input;
-      const settlement = settlementAt(resolveScorer({ game: game ?? 'condor' }).game, asOf);
+      const settlement = settlementAt(workerGame(game ?? deps.game.id, deps.game), asOf);
       return scoringPage(deps.db, { ...page, settlement });
     },
   };

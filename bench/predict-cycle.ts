@@ -9,17 +9,16 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { executeWorkflow } from '../cli/workflows.js';
 import { PriceFeed } from '../lib/cycle/index.js';
 import { condor } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { createTemporalTestEnv } from '../test/support/temporal.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { PredictCycleResult } from '../workflows/index.js';
-import { baselineCycle } from './predict-cycle/baseline.js';
+import { baselineCycle, storeNewPrices } from './predict-cycle/baseline.js';
 import { type BenchDatabase, createBenchDatabase } from './predict-cycle/database.js';
 import { BenchFleet } from './predict-cycle/fleet.js';
 import { type HistoryFigures, historyFigures } from './predict-cycle/history.js';
@@ -93,11 +92,10 @@ async function workflowCycle(context: SizeContext, untilSec: number): Promise<Ti
   const workflowId = `bench-predict-cycle-${context.size}-${untilSec}`;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = (await context.env.client.workflow.execute('predictCycle', {
-    taskQueue: taskQueues.coordinator,
+  const result = await executeWorkflow(context.env.client, 'predictCycle', {
     workflowId,
     args: [{ scheduledAt: new Date(untilSec * 1000).toISOString(), periodSec: PERIOD_SEC, timeoutMs: CALL_TIMEOUT_MS }],
-  })) as PredictCycleResult;
+  });
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
   if (result.predictionsStored !== context.size || result.byStatus.SUCCESS !== context.size) {
@@ -113,7 +111,6 @@ async function plainCycle(context: SizeContext, untilSec: number): Promise<Timed
     {
       db: context.database.pool,
       client: context.fleet.client,
-      source: context.source,
       feed: context.feed,
       game: condor,
       logger: context.logger,
@@ -138,9 +135,14 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
   const answerText = densityAnswerJson();
   // Whole hours a day back: the synthetic source has every minute of the cycles that follow.
   const firstSec = Math.floor(Date.now() / 3_600_000) * 3600 - 86_400;
+  const source = new SyntheticSource({ seed: 'predict-cycle' });
+  progress('fresh database and Temporal dev server');
+  const database = await createBenchDatabase({ source, fromSec: firstSec, historySec: 2 * 3600, logger });
   let slotSec = firstSec;
-  const nextSlot = () => {
+  // Each cycle finds its instant's prices stored, as the ingest-prices schedule keeps them (untimed).
+  const nextSlot = async () => {
     slotSec += PERIOD_SEC;
+    await storeNewPrices(database.pool, source, slotSec);
     return slotSec;
   };
   const figures: Record<string, unknown> = {
@@ -149,9 +151,6 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
     answer_bytes: Buffer.byteLength(answerText),
   };
 
-  const source = new SyntheticSource({ seed: 'predict-cycle' });
-  progress('fresh database and Temporal dev server');
-  const database = await createBenchDatabase({ source, fromSec: firstSec, historySec: 2 * 3600, logger });
   await createPreviousTable(database.pool);
   let env: TestWorkflowEnvironment | undefined;
   const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
@@ -169,7 +168,9 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
     env = await createTemporalTestEnv();
     const connection = { connection: env.nativeConnection };
     startWorker(await createCoordinatorWorker(connection));
-    startWorker(await createPostgresWorker({ ...connection, db: database.pool, source, logger: cycleLogger }));
+    startWorker(
+      await createPostgresWorker({ ...connection, db: database.pool, game: condor, source, logger: cycleLogger }),
+    );
 
     for (const size of options.sizes) {
       progress(`${size} endpoints: starting and connecting`);
@@ -195,9 +196,9 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
 
         progress(`${size} endpoints: warm-up cycles (full-history ticks)`);
         const histories: HistoryFigures[] = [];
-        const warm = await workflowCycle(context, nextSlot());
+        const warm = await workflowCycle(context, await nextSlot());
         histories.push(await historyFigures(env.client.workflow.getHandle(warm.workflowId)));
-        await plainCycle(context, nextSlot());
+        await plainCycle(context, await nextSlot());
 
         const workflowRuns: Timed[] = [];
         const baselineRuns: Timed[] = [];
@@ -206,7 +207,7 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
           // Alternating which goes first spreads slow drifts of the shared machine over both.
           const order = rep % 2 === 0 ? ['workflow', 'baseline'] : ['baseline', 'workflow'];
           for (const which of order) {
-            const until = nextSlot();
+            const until = await nextSlot();
             if (which === 'workflow') {
               const run = await workflowCycle(context, until);
               workflowRuns.push(run);
@@ -227,13 +228,13 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
         const reserialised: Array<{ ms: number; bytes: number }> = [];
         const previous: Array<{ ms: number; bytes: number }> = [];
         for (let rep = 0; rep < options.reps; rep++) {
-          inserts.push(await timeInsert(database.pool, fleet.models, answerText, nextSlot(), true));
-          reserialised.push(await timeInsert(database.pool, fleet.models, answerText, nextSlot(), false));
-          previous.push(await timePreviousInsert(database.pool, fleet.models, answerText, nextSlot()));
+          inserts.push(await timeInsert(database.pool, fleet.models, answerText, await nextSlot(), true));
+          reserialised.push(await timeInsert(database.pool, fleet.models, answerText, await nextSlot(), false));
+          previous.push(await timePreviousInsert(database.pool, fleet.models, answerText, await nextSlot()));
         }
         // Every tick failing with an ordinary Python error: the tick step's summary must not grow with it.
         await fleet.failTicks(TICK_ERROR);
-        const failing = await workflowCycle(context, nextSlot());
+        const failing = await workflowCycle(context, await nextSlot());
         await fleet.failTicks(null);
         const failingHistory = await historyFigures(env.client.workflow.getHandle(failing.workflowId));
 

@@ -1,5 +1,5 @@
 import type { Settings } from '../lib/config/index.js';
-import type { ScheduleSettings } from '../lib/temporal/index.js';
+import type { ScheduleSettings } from './schedules.js';
 
 /** The schedules as the settings ask for them. */
 export function scheduleSettings(settings: Settings): ScheduleSettings {

@@ -7,10 +7,13 @@ import { activatePredictionGroups } from '../lib/db/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
-import { connectClient, ensureSchedules, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
+import { connectClient, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
+import { chooseDatabase } from './database.js';
+import { redact } from './options.js';
+import { ensureSchedules } from './schedules.js';
 import { scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -66,7 +69,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // A cycle asks for every slot since the previous cycle: one longer than an asset's interval would ask
   // that asset twice at once, on the same prices.
   const shortestInterval = Math.min(...getGame(gameId).defaultPredictionConfigs.map((config) => config.interval));
-  const settings: Settings = readSettings({
+  let settings: Settings = readSettings({
     ...env,
     GAME: gameId,
     PREDICT_EVERY_SECONDS: env.PREDICT_EVERY_SECONDS || String(Math.min(60, shortestInterval)),
@@ -101,7 +104,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       stops.push(() => temporal!.stop());
     }
 
-    // PostgreSQL: created and migrated; the demo game's prediction configs made the active ones.
+    // PostgreSQL: DATABASE_URL, the machine's server or an embedded one; created and migrated; the demo
+    // game's prediction configs made the active ones.
+    const database = await chooseDatabase(settings.DATABASE_URL, options.dataDir, logger);
+    stops.push(() => database.stop());
+    settings = { ...settings, DATABASE_URL: database.url };
     const db = await openDatabase(settings, logger, 2);
     stops.push(() => db.end());
     const active = await activatePredictionGroups(db, game.defaultPredictionConfigs);
@@ -150,7 +157,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
       'predict cycles': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-cycle`,
-      database: databaseUrl(settings).replace(/:[^:@/]*@/, ':***@'),
+      database: `${redact(databaseUrl(settings))} (${database.source})`,
       'model discovery': orchestratorUrl,
     };
     if (orchestrator?.httpPort) urls['models (orchestrator API)'] = `http://127.0.0.1:${orchestrator.httpPort}/models`;

@@ -32,8 +32,8 @@ const minutes = (from: number, to: number, skip: readonly number[] = []) => {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  listing = createScoreListingActivities({ db: db.pool });
-  scoring = createScoringActivities({ db: db.pool });
+  listing = createScoreListingActivities({ db: db.pool, game: condor });
+  scoring = createScoringActivities({ db: db.pool, game: condor });
   await insertModels(db.pool, ['steady']);
   // BTC: prices up to T0 + 240, the minute of the last step (T0 + 300) not yet in.
   await storePrices(db.pool, 'BTC', minutes(T0 - 600, T0 + 240));

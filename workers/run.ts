@@ -67,13 +67,19 @@ export async function runWorkers(
     for (const queue of queues) {
       switch (queue) {
         case taskQueues.coordinator:
-          workers.push(await createCoordinatorWorker(base));
+          workers.push(
+            await createCoordinatorWorker({
+              ...base,
+              ...(settings.WORKFLOW_BUNDLE ? { workflowBundlePath: settings.WORKFLOW_BUNDLE } : {}),
+            }),
+          );
           break;
         case taskQueues.postgres:
           workers.push(
             await createPostgresWorker({
               ...base,
               db: db!,
+              game: gameOf(settings),
               source: await openPriceSource(settings),
               ingestion: ingestionSettingsOf(settings),
               logger,
@@ -85,7 +91,7 @@ export async function runWorkers(
           workers.push(await createModelCallsWorker({ ...base, client, db: db!, game: gameOf(settings), logger }));
           break;
         case taskQueues.scoring:
-          workers.push(await createScoringWorker({ ...base, db: db!, logger }));
+          workers.push(await createScoringWorker({ ...base, db: db!, game: gameOf(settings), logger }));
           break;
       }
     }

@@ -2,26 +2,17 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LeaderboardActivities, MarketDataActivities } from '../activities/index.js';
 import { type BackfillSlice, backfillSlices, iso, leaderboardInstantsOf } from '../lib/leaderboard/slices.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
-import {
-  badInput,
-  emptyProgress,
-  instantOf,
-  positiveInteger,
-  type ScoringProgress,
-  scoreRange,
-  scoringDefaults,
-} from './score-pass.js';
+import { badInput, gameOf, instantOf, positiveInteger } from './inputs.js';
+import { postgres } from './queues.js';
+import { emptyProgress, type ScoringProgress, scoreRange, scoringDefaults } from './score-range.js';
 
 export interface BackfillScoresInput {
   /** The range of resolvable_at to score again (ISO-8601, both ends included). */
@@ -35,7 +26,7 @@ export interface BackfillScoresInput {
    * Corrections are never applied otherwise.
    */
   applyPriceCorrections?: boolean;
-  /** Game id (lib/game), default 'condor', and its scorer (default: the game's). */
+  /** Game id (lib/game), default the default game (it must be the workers'), and its scorer (default: the game's). */
   game?: string;
   scorer?: string;
   /** Length of one slice (one child workflow per phase), default 1 day. */
@@ -93,19 +84,6 @@ export interface BackfillSliceProgress {
 }
 
 export type BackfillSliceResult = BackfillSliceProgress;
-
-const postgres = proxyActivities<LeaderboardActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
-});
-
-const prices = proxyActivities<MarketDataActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
-});
 
 /** Refreshes per run of a leaderboards slice before it continues as new. */
 const REFRESHES_PER_RUN = 200;
@@ -184,7 +162,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   }
   const common = {
     rescore: input.rescore ?? input.applyPriceCorrections ?? false,
-    game: input.game ?? scoringDefaults.game,
+    game: gameOf(input),
     ...(input.scorer ? { scorer: input.scorer } : {}),
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
     parallelBatches: positiveInteger(input.parallelBatches, scoringDefaults.parallelBatches, 'parallelBatches'),
@@ -220,7 +198,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(from * 1000) }]);
   publish();
   if (input.applyPriceCorrections) {
-    progress.pricesCorrected = (await prices.applyPriceCorrections({ from, to })).applied;
+    progress.pricesCorrected = (await postgres.applyPriceCorrections({ from, to })).applied;
   }
 
   const parentId = workflowInfo().workflowId;

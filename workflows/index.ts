@@ -9,10 +9,12 @@ export {
   backfillScores,
   backfillSlice,
 } from './backfill-scores.js';
+export { type IngestPricesInput, type IngestPricesResult, ingestPrices } from './ingest-prices.js';
 export {
   type LeaderboardRefreshInput,
   type LeaderboardRefreshResult,
   leaderboardRefresh,
 } from './leaderboard-refresh.js';
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
-export { type ScorePassInput, type ScorePassResult, type ScoringProgress, scorePass } from './score-pass.js';
+export { type ScorePassInput, type ScorePassResult, scorePass } from './score-pass.js';
+export type { ScoringProgress } from './score-range.js';

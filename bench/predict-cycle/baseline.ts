@@ -12,7 +12,6 @@ import { duePredictions } from '../../lib/schedule/index.js';
 export interface BaselineDeps {
   db: DatabasePool;
   client: ModelRunnerClient;
-  source: PriceSource;
   feed: PriceFeed;
   game: GameDefinition;
   logger: Logger;
@@ -24,24 +23,31 @@ export interface BaselineCycle {
   timeoutMs: number;
 }
 
-/** One cycle: store new prices, tick every model, ask for the due predictions and store the answers. */
-export async function baselineCycle(deps: BaselineDeps, cycle: BaselineCycle): Promise<PredictRoundSummary> {
-  const { db, source, feed } = deps;
-  // loadPredictionGroups needs no activity context: the very function the workflow's activity runs.
+/**
+ * The ingest-prices workflow's work (syncPrices without the activity's heartbeat), untimed: prices come
+ * in on their own schedule, apart from the cycle, so both sides of the bench find them stored.
+ */
+export async function storeNewPrices(db: DatabasePool, source: PriceSource, untilSec: number): Promise<void> {
   const groups = await createStorageActivities({ db }).loadPredictionGroups();
-  const assets = [...new Set(groups.flatMap((group) => group.assets))];
-  // syncPrices without the activity's heartbeat.
-  for (const asset of assets) {
+  for (const asset of new Set(groups.flatMap((group) => group.assets))) {
     const newest = await latestPriceTs(db, asset);
-    const from = newest === null ? cycle.untilSec - 30 * 86_400 : newest + 1;
-    if (from > cycle.untilSec) continue;
-    const points = await source.fetch(asset, from, cycle.untilSec);
+    const from = newest === null ? untilSec - 30 * 86_400 : newest + 1;
+    if (from > untilSec) continue;
+    const points = await source.fetch(asset, from, untilSec);
     await insertPrices(
       db,
       points.map((point) => ({ asset, ts: point.ts, price: point.price })),
       'synthetic',
     );
   }
+}
+
+/** One cycle: tick every model, ask for the due predictions and store the answers. */
+export async function baselineCycle(deps: BaselineDeps, cycle: BaselineCycle): Promise<PredictRoundSummary> {
+  const { db, feed } = deps;
+  // loadPredictionGroups needs no activity context: the very function the workflow's activity runs.
+  const groups = await createStorageActivities({ db }).loadPredictionGroups();
+  const assets = [...new Set(groups.flatMap((group) => group.assets))];
   const due = duePredictions(cycle.untilSec, cycle.periodSec, groups);
   await feed.feed({ assets, untilSec: cycle.untilSec });
   return predictRound(

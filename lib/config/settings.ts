@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { games } from '../game/index.js';
+import { defaultGameId, games } from '../game/index.js';
 
 /**
  * Every setting of the coordinator, read from the environment (a `.env` file is the user's affair).
@@ -24,13 +24,17 @@ const definitions = {
     help: 'Web UI port of the local dev server (npm start)',
     schema: z.coerce.number().int().default(8233),
   },
+  WORKFLOW_BUNDLE: {
+    help: 'a workflow bundle built ahead (coordinator bundle-workflows); unset: workers bundle workflows/ at start',
+    schema: z.string().optional(),
+  },
   ORCHESTRATOR_URL: {
     help: 'discovery WebSocket of the model orchestrator, ws://host:port/{crunch_id}',
     schema: z.string().default('ws://127.0.0.1:9091/condorgame'),
   },
   GAME: {
     help: `the game definition (lib/game): ${Object.keys(games).join(', ')}`,
-    schema: z.string().default('condor'),
+    schema: z.string().default(defaultGameId),
   },
   MARKET_DATA: {
     help:

@@ -74,7 +74,7 @@ const cursorSchema = z.object({ resolvableAt: z.string().min(1), id: z.number().
 
 /**
  * A page of predictions to score: those whose prices are settled (every step has a stored price within
- * the staleness bound; never before, never against a stale price), and those past the settlement limit
+ * the staleness bound, prices up to resolvable_at: docs/game.md#where-we-differ-from-crunchdaos-code; never before, never against a stale price), and those past the settlement limit
  * (`expiredBefore`, scored failed), unscored unless `rescore`, optionally within [from, to), oldest
  * first. Assets are those of prediction_configs, active or not, as in scorablePredictions.
  */

@@ -1,6 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Logger } from '../log/index.js';
-import { taskQueues } from './task-queues.js';
+import type { Logger } from '../lib/log/index.js';
+import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
   predictEverySeconds: number;
@@ -8,15 +8,25 @@ export interface ScheduleSettings {
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
   scoreEverySeconds?: number;
-  /** The game the score passes score (lib/game id). */
-  game?: string;
+  /** The game the predict cycles and score passes play (lib/game id). */
+  game: string;
 }
 
-export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pass' } as const;
+export const scheduleIds = {
+  ingestPrices: 'ingest-prices',
+  predictCycle: 'predict-cycle',
+  scorePass: 'score-pass',
+} as const;
+
+/** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
+export const ingestPricesEverySeconds = 60;
 
 /**
  * The recurring jobs. Each started run gets the id `<schedule id>-<scheduled time>`, so a duplicated
  * start of the same instant is refused by Temporal itself.
+ * - ingest-prices: every minute, apart from the model calls so prices never wait for a model. SKIP: the
+ *   next run fetches whatever a skipped one would have (its writes are idempotent); a run is bounded to
+ *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it.
  * - predict-cycle: BUFFER_ONE, so a slow cycle delays the next one instead of running beside it (two
  *   cycles would compete for the same single-threaded model servers); a 5-minute catch-up window, since a
  *   prediction asked much later than its slot is worth little, and a longer outage is a gap to see, not
@@ -26,21 +36,22 @@ export const scheduleIds = { predictCycle: 'predict-cycle', scorePass: 'score-pa
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const definitions: ScheduleOptions[] = [
     {
+      scheduleId: scheduleIds.ingestPrices,
+      spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
+      action: scheduledStart('ingestPrices', scheduleIds.ingestPrices, [{}], { workflowRunTimeout: '10 minutes' }),
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
+    },
+    {
       scheduleId: scheduleIds.predictCycle,
       spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'predictCycle',
-        workflowId: scheduleIds.predictCycle,
-        taskQueue: taskQueues.coordinator,
-        args: [
-          {
-            periodSec: settings.predictEverySeconds,
-            shards: settings.modelShards,
-            timeoutMs: settings.predictTimeoutMs,
-          },
-        ],
-      },
+      action: scheduledStart('predictCycle', scheduleIds.predictCycle, [
+        {
+          game: settings.game,
+          periodSec: settings.predictEverySeconds,
+          shards: settings.modelShards,
+          timeoutMs: settings.predictTimeoutMs,
+        },
+      ]),
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '5 minutes' },
     },
   ];
@@ -48,13 +59,7 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     definitions.push({
       scheduleId: scheduleIds.scorePass,
       spec: { intervals: [{ every: `${settings.scoreEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scorePass',
-        workflowId: scheduleIds.scorePass,
-        taskQueue: taskQueues.coordinator,
-        args: [settings.game ? { game: settings.game } : {}],
-      },
+      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }]),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
   }

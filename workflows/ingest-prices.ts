@@ -1,0 +1,42 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { searchAttributes } from '../lib/temporal/search-attributes.js';
+import { runInstant } from './inputs.js';
+import { postgres } from './queues.js';
+
+export interface IngestPricesInput {
+  /** Fetch prices up to this instant (ISO). Default: the schedule's scheduled time, else the start time. */
+  scheduledAt?: string;
+}
+
+export interface IngestPricesResult {
+  scheduledAt: string;
+  /** New points stored, all assets together. */
+  pricesStored: number;
+  /** Newest stored point per asset after the run (unix seconds), null when the asset has none. */
+  latest: Record<string, number | null>;
+  /** Points held back or rejected by the plausibility check, and corrections seen, all assets together. */
+  held: number;
+  corrections: number;
+}
+
+/**
+ * Price ingestion on its own cadence, apart from the model calls: whatever the models do, the price
+ * store (and so scoring and the leaderboard) keeps its pace. Stores the minutes closed by the scheduled
+ * instant that each active asset lacks, re-reading the repair window (gaps, corrections) and checking
+ * plausibility (README "Price pipeline"); the writes are idempotent, so a retried, repeated or
+ * overlapping run stores nothing twice.
+ */
+export async function ingestPrices(input: IngestPricesInput = {}): Promise<IngestPricesResult> {
+  const untilSec = runInstant(input.scheduledAt, 'scheduledAt');
+  upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(untilSec * 1000) }]);
+  const groups = await postgres.loadPredictionGroups();
+  const assets = [...new Set(groups.flatMap((group) => group.assets))];
+  const prices = await postgres.syncPrices({ assets, untilSec });
+  return {
+    scheduledAt: new Date(untilSec * 1000).toISOString(),
+    pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
+    latest: prices.latest,
+    held: Object.values(prices.held).reduce((sum, count) => sum + count, 0),
+    corrections: Object.values(prices.corrections).reduce((sum, count) => sum + count, 0),
+  };
+}
