@@ -81,7 +81,7 @@ describe('settlement', () => {
     expect(await score([btc, eth], asOf)).toMatchObject({ predictions: 2, scored: 0, unscored: 2 });
     expect(await scoreOf('BTC')).toBeNull();
 
-    // The minute of the last step is stored, but the prices do not reach resolvable_at yet (GAME.md §7).
+    // The minute of the last step is stored, but the prices do not reach resolvable_at yet (docs/game.md#where-we-differ-from-crunchdaos-code).
     await storePrices(db.pool, 'BTC', minutes(T0 + 300, T0 + 300));
     expect(await listed(asOf)).toEqual([]);
     // The next minute is in: BTC is settled, ETH still has its gap.

@@ -48,7 +48,7 @@ const defaultSettlement: SettlementOptions = { stalenessSeconds: 60 };
 
 /**
  * True when prediction `p`'s asset has prices up to its resolvable_at (`newest`: the asset's newest
- * stored point; GAME.md §7) and every step time (resolvable_at - k·step, k = 0..horizon/step) has a
+ * stored point; docs/game.md#where-we-differ-from-crunchdaos-code) and every step time (resolvable_at - k·step, k = 0..horizon/step) has a
  * stored price within the bound: the closest-price rule then never reaches further than that.
  */
 function settled(bound: number, newest: ReturnType<typeof sql.fragment>) {
