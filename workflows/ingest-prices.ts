@@ -19,6 +19,10 @@ export interface IngestPricesResult {
   corrections: number;
 }
 
+/** The sum of per-asset counts; absent in activity results recorded before the count existed (replay). */
+const total = (counts: Record<string, number> | undefined) =>
+  Object.values(counts ?? {}).reduce((sum, count) => sum + count, 0);
+
 /**
  * Price ingestion on its own cadence, apart from the model calls: whatever the models do, the price
  * store (and so scoring and the leaderboard) keeps its pace. Stores the minutes closed by the scheduled
@@ -36,7 +40,7 @@ export async function ingestPrices(input: IngestPricesInput = {}): Promise<Inges
     scheduledAt: new Date(untilSec * 1000).toISOString(),
     pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
     latest: prices.latest,
-    held: Object.values(prices.held).reduce((sum, count) => sum + count, 0),
-    corrections: Object.values(prices.corrections).reduce((sum, count) => sum + count, 0),
+    held: total(prices.held),
+    corrections: total(prices.corrections),
   };
 }
