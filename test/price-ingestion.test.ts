@@ -7,9 +7,18 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMarketDataActivities, type SyncPricesResult } from '../activities/market-data.js';
+import { createScoreListingActivities, createScoringActivities } from '../activities/scoring.js';
 import { buildGateway, type Gateway } from '../gateway/app.js';
 import { applyPriceCorrections } from '../lib/db/index.js';
+import { condor, PriceSeries } from '../lib/game/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
+import {
+  insertModels,
+  insertPlannedPredictions,
+  norm,
+  predictionsWithScores,
+  referenceScore,
+} from './leaderboard-support.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { type AssetScript, type PriceDbServer, startPriceDbServer } from './support/pricedb-server.js';
 
@@ -251,6 +260,48 @@ describe('price ingestion against a misbehaving pricedb', () => {
     expect(server.requests.get('BIG')).toBe(1);
     expect(await stored('BIG')).toEqual([]);
     expect((await health()).feed('BIG').status).toBe('failing');
+  });
+
+  it('scores on what was stored: the outage repaired, the outlier left out', async () => {
+    // ADA is no configured asset: an inactive config makes the score pass consider it.
+    await db.pool.query(sql.unsafe`
+      INSERT INTO prediction_configs (asset, horizon, step, interval_seconds, active) VALUES ('ADA', 240, 60, 60, false)
+    `);
+    await insertModels(db.pool, ['steady']);
+    const forecast = (asset: string, performedAt: number, horizon: number) =>
+      insertPlannedPredictions(
+        db.pool,
+        [
+          {
+            modelId: 'steady',
+            asset,
+            performedAt,
+            status: 'SUCCESS',
+            distributions: Array(horizon / 60).fill(norm(0.01)),
+          },
+        ],
+        { horizon, step: 60 },
+      );
+    // Across BTC's outage, and across ADA's rejected 10x tick at NOW - 120.
+    await forecast('BTC', NOW - 600 + 0.5, 300);
+    await forecast('ADA', NOW - 360 + 0.5, 240);
+    const listing = createScoreListingActivities({ db: db.pool, game: condor });
+    const scoring = createScoringActivities({ db: db.pool, game: condor });
+    const page = await listing.nextScoringPage({ limit: 10, game: 'condor', asOf: at(0) });
+    expect(page.ids).toHaveLength(2);
+    const result = await new MockActivityEnvironment().run(scoring.scorePredictions, {
+      predictionIds: page.ids,
+      game: 'condor',
+      asOf: at(0),
+    });
+    expect(result).toMatchObject({ scored: 2, failed: 0 });
+    for (const row of await predictionsWithScores(db.pool, sql.fragment`p.model_id = 'steady'`)) {
+      const points = (await stored(row.asset)).map((point) => [point.ts, point.price] as const);
+      expect(points.some(([, price]) => price === 10)).toBe(false);
+      expect({ value: row.value, success: row.success, reason: row.reason }).toEqual(
+        referenceScore(row, PriceSeries.fromPoints(points, row.asset)),
+      );
+    }
   });
 
   it('stored nothing synthetic, and every point says where it came from', async () => {
