@@ -4,11 +4,11 @@ import {
   insertPrices,
   latestPriceTs,
   longestHorizon,
+  pricesBetween,
   recordFeedRun,
   recordPriceCorrections,
   recordPriceHolds,
   releasePriceHolds,
-  sourcedPricesBetween,
 } from '../lib/db/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import {
@@ -133,7 +133,7 @@ export function createMarketDataActivities(deps: MarketDataDeps) {
     const points = closedMinutes(fetched.points, untilSec);
     const crossCheck = fetched.crossCheck ? closedMinutes(fetched.crossCheck, untilSec) : null;
     // The stored neighbours: the repair window plus an hour before it, for the first new point's previous one.
-    const stored = await sourcedPricesBetween(deps.db, asset, from - 3600, untilSec);
+    const stored = await pricesBetween(deps.db, asset, from - 3600, untilSec);
     const bounds: CheckBounds = { maxJump: settings.maxJump(asset), maxDivergence: settings.maxDivergence };
     const decided = reconcile({ stored, fetched: points, crossCheck, bounds });
 

@@ -45,9 +45,7 @@ export {
   recordPriceCorrections,
   recordPriceHolds,
   releasePriceHolds,
-  type SourcedStoredPrice,
   type StoredPrice,
-  sourcedPricesBetween,
 } from './prices.js';
 export {
   applyRetention,

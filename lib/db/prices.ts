@@ -64,25 +64,6 @@ export async function pricesBetween(
   return [...rows];
 }
 
-const sourcedPoint = z.object({ ts: z.number(), price: z.number(), source: z.string() });
-export type SourcedStoredPrice = z.infer<typeof sourcedPoint>;
-
-/** Like pricesBetween, with each point's source. */
-export async function sourcedPricesBetween(
-  db: CommonQueryMethods,
-  asset: string,
-  from: number,
-  to: number,
-): Promise<SourcedStoredPrice[]> {
-  const rows = await db.any(sql.type(sourcedPoint)`
-    SELECT extract(epoch FROM ts)::float8 AS ts, price, source
-    FROM prices
-    WHERE asset = ${asset} AND ts BETWEEN to_timestamp(${seconds(from, 'from')}) AND to_timestamp(${seconds(to, 'to')})
-    ORDER BY ts
-  `);
-  return [...rows];
-}
-
 export interface PriceHold {
   asset: string;
   /** Unix seconds. */
