@@ -39,7 +39,8 @@ export interface NextScoringPageInput extends ScoringPageOptions {
 /** The settlement rules of a game at an instant, as the listing and the batch read them. */
 export function settlementAt(game: GameDefinition, asOf: number | undefined): SettlementOptions {
   const now = asOf ?? Date.now() / 1000;
-  return { stalenessSeconds: game.settlement.stalenessSeconds, expiredBefore: now - game.settlement.limitSeconds };
+  const { stalenessSeconds, reachSeconds, limitSeconds } = game.settlement;
+  return { stalenessSeconds, reachSeconds, expiredBefore: now - limitSeconds };
 }
 
 export interface ScorePredictionsResult {
@@ -101,7 +102,7 @@ export function createScoringActivities(deps: ScoringDeps) {
       const { game, scorer, label } = resolveScorer(input, deps.game);
       const settlement = settlementAt(game, input.asOf);
       return withHeartbeat(async () => {
-        const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement.stalenessSeconds);
+        const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement);
         const series = await seriesFor(deps.db, predictions);
         // Scored once every step's price is settled (docs/game.md#where-we-differ-from-crunchdaos-code:
         // never before its prices reach resolvable_at); past the game's limit, an unsettled one is scored

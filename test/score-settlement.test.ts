@@ -81,11 +81,9 @@ describe('settlement', () => {
     expect(await score([btc, eth], asOf)).toMatchObject({ predictions: 2, scored: 0, unscored: 2 });
     expect(await scoreOf('BTC')).toBeNull();
 
-    // The minute of the last step is stored, but the prices do not reach resolvable_at yet (docs/game.md#where-we-differ-from-crunchdaos-code).
+    // The minute of the last step (the one nearest resolvable_at) closes and is stored: BTC is settled,
+    // ETH still has its gap.
     await storePrices(db.pool, 'BTC', minutes(T0 + 300, T0 + 300));
-    expect(await listed(asOf)).toEqual([]);
-    // The next minute is in: BTC is settled, ETH still has its gap.
-    await storePrices(db.pool, 'BTC', minutes(T0 + 360, T0 + 360));
     expect(await listed(asOf)).toEqual([btc]);
     expect(await score([btc], asOf)).toMatchObject({ scored: 1, failed: 0 });
     expect(await scoreOf('BTC')).toMatchObject({ success: true, failed_reason: null });

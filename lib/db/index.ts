@@ -63,6 +63,7 @@ export {
   type ScoringPage,
   type ScoringPageOptions,
   type SettlementOptions,
+  type SettlementRule,
   scoringPage,
 } from './score-batches.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';

@@ -33,26 +33,33 @@ export interface ScoringPageOptions {
   toInclusive?: boolean;
   /** Include predictions that already have a score (a rescore); by default only unscored ones. */
   rescore?: boolean;
-  /** Which predictions are ready: settled ones, and unsettled ones past the limit (default: 60 s, no limit). */
+  /** Which predictions are ready: settled ones, and unsettled ones past the limit (default: 60 s / 30 s, no limit). */
   settlement?: SettlementOptions;
 }
 
-export interface SettlementOptions {
+/** What settles a prediction's prices (a game's `settlement`, see lib/game). */
+export interface SettlementRule {
   /** A step is settled when a stored price lies within this many seconds of its time. */
   stalenessSeconds: number;
+  /** The asset's newest stored point must be no earlier than resolvable_at minus this. */
+  reachSeconds: number;
+}
+
+export interface SettlementOptions extends SettlementRule {
   /** Predictions with resolvable_at before this (unix seconds) are listed even unsettled: they are scored failed. */
   expiredBefore?: number;
 }
 
-const defaultSettlement: SettlementOptions = { stalenessSeconds: 60 };
+const defaultSettlement: SettlementOptions = { stalenessSeconds: 60, reachSeconds: 30 };
 
 /**
- * True when prediction `p`'s asset has prices up to its resolvable_at (`newest`: the asset's newest
- * stored point; docs/game.md#where-we-differ-from-crunchdaos-code) and every step time (resolvable_at - k·step, k = 0..horizon/step) has a
- * stored price within the bound: the closest-price rule then never reaches further than that.
+ * True when prediction `p`'s asset has prices up to its resolvable_at, less `reach` (`newest`: the
+ * asset's newest stored point; docs/game.md#where-we-differ-from-crunchdaos-code), and every step time
+ * (resolvable_at - k·step, k = 0..horizon/step) has a stored price within the bound: the closest-price
+ * rule then never reaches further than that.
  */
-function settled(bound: number, newest: ReturnType<typeof sql.fragment>) {
-  return sql.fragment`${newest} >= p.resolvable_at AND NOT EXISTS (
+function settled({ bound, reach }: CheckedSettlement, newest: ReturnType<typeof sql.fragment>) {
+  return sql.fragment`${newest} >= p.resolvable_at - make_interval(secs => ${reach}::float8) AND NOT EXISTS (
     SELECT 1 FROM generate_series(0, p.horizon / p.step) AS k
     WHERE NOT EXISTS (
       SELECT 1 FROM prices x
@@ -63,10 +70,20 @@ function settled(bound: number, newest: ReturnType<typeof sql.fragment>) {
   )`;
 }
 
-function checkedSettlement(options: SettlementOptions | undefined): { bound: number; expiredBefore: number | null } {
-  const { stalenessSeconds, expiredBefore } = options ?? defaultSettlement;
-  const bound = z.number().finite().nonnegative().parse(stalenessSeconds);
-  return { bound, expiredBefore: expiredBefore === undefined ? null : seconds(expiredBefore, 'expiredBefore') };
+interface CheckedSettlement {
+  bound: number;
+  reach: number;
+  expiredBefore: number | null;
+}
+
+function checkedSettlement(options: SettlementOptions | undefined): CheckedSettlement {
+  const { stalenessSeconds, reachSeconds, expiredBefore } = options ?? defaultSettlement;
+  const nonNegative = z.number().finite().nonnegative();
+  return {
+    bound: nonNegative.parse(stalenessSeconds),
+    reach: nonNegative.parse(reachSeconds),
+    expiredBefore: expiredBefore === undefined ? null : seconds(expiredBefore, 'expiredBefore'),
+  };
 }
 
 const pageRow = z.object({ id: z.number(), cursorAt: z.string() });
@@ -81,14 +98,16 @@ const cursorSchema = z.object({ resolvableAt: z.string().min(1), id: z.number().
 export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOptions): Promise<ScoringPage> {
   const limit = z.number().int().positive().parse(options.limit);
   const after = options.after ? cursorSchema.parse(options.after) : null;
-  const { bound, expiredBefore } = checkedSettlement(options.settlement);
+  const rule = checkedSettlement(options.settlement);
+  const { reach, expiredBefore } = rule;
+  const reachable = sql.fragment`latest.ts + make_interval(secs => ${reach}::float8)`;
   // The first clause bounds the index range scan of the unscored predictions of each asset.
   const conditions =
     expiredBefore === null
-      ? [sql.fragment`p.resolvable_at <= latest.ts`, settled(bound, sql.fragment`latest.ts`)]
+      ? [sql.fragment`p.resolvable_at <= ${reachable}`, settled(rule, sql.fragment`latest.ts`)]
       : [
-          sql.fragment`p.resolvable_at <= greatest(latest.ts, to_timestamp(${expiredBefore}::float8))`,
-          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${settled(bound, sql.fragment`latest.ts`)}))`,
+          sql.fragment`p.resolvable_at <= greatest(${reachable}, to_timestamp(${expiredBefore}::float8))`,
+          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${settled(rule, sql.fragment`latest.ts`)}))`,
         ];
   if (!options.rescore) conditions.push(sql.fragment`p.scored_at IS NULL`);
   if (after) {
@@ -157,20 +176,20 @@ export interface BatchPrediction {
 }
 
 /**
- * The predictions with these ids, bodies, current scores and settlement (staleness bound in seconds,
- * default 60) included, by resolvable_at then id.
+ * The predictions with these ids, bodies, current scores and settlement (by `rule`, default 60 s and
+ * 30 s) included, by resolvable_at then id.
  */
 export async function loadScoringBatch(
   db: CommonQueryMethods,
   ids: readonly number[],
-  stalenessSeconds = 60,
+  rule: SettlementRule = defaultSettlement,
 ): Promise<BatchPrediction[]> {
   const checked = z.array(z.number().int().positive()).parse(ids);
   if (checked.length === 0) return [];
-  const { bound } = checkedSettlement({ stalenessSeconds });
+  const checkedRule = checkedSettlement(rule);
   const rows = await db.any(sql.type(batchRow)`
     SELECT p.id, p.model_id AS "modelId", p.asset, p.horizon, p.step, p.status, p.distributions,
-           coalesce(${settled(bound, sql.fragment`(SELECT max(ts) FROM prices x WHERE x.asset = p.asset)`)}, false) AS settled,
+           coalesce(${settled(checkedRule, sql.fragment`(SELECT max(ts) FROM prices x WHERE x.asset = p.asset)`)}, false) AS settled,
            extract(epoch FROM p.performed_at)::float8 AS "performedAt",
            extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
            s.value AS "scoreValue", s.success AS "scoreSuccess", s.failed_reason AS "scoreFailedReason", s.scorer

@@ -98,10 +98,16 @@ export interface WindowLengths {
 /**
  * When a prediction's prices are final enough to score it (the score pass selects on this). A step is
  * settled when a stored price lies within `stalenessSeconds` of its time (stored prices are closed
- * minutes); a prediction is settled when all its steps are and the prices reach its resolvable_at.
+ * minutes); a prediction is settled when all its steps are and the prices reach its resolvable_at
+ * (less `reachSeconds`).
  */
 export interface Settlement {
   stalenessSeconds: number;
+  /**
+   * The asset's prices must reach resolvable_at less this: for one-minute closes, 30 s means the
+   * minute nearest resolvable_at is stored (its close is final), so no later point can be nearer.
+   */
+  reachSeconds: number;
   /** Seconds after resolvable_at when a prediction still unsettled is scored failed ("no settled price"). */
   limitSeconds: number;
 }
