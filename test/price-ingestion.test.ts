@@ -164,6 +164,7 @@ describe('price ingestion against a misbehaving pricedb', () => {
     expect(times).toContain(late);
     // Older than the repair window: it stays a gap (settlement keeps scores off it).
     expect(times).not.toContain(never);
+    expect((await health()).feed('ETH')).toMatchObject({ status: 'ok', newest_source: 'pricedb' });
   });
 
   it('serves the minute in progress: only closed minutes are stored, at their final close', async () => {
@@ -174,6 +175,11 @@ describe('price ingestion against a misbehaving pricedb', () => {
     await sync(['SOL'], at(0));
     rows = await expectFinalCloses('SOL', sol.price, at(0));
     expect(rows.at(-1)!.ts).toBe(NOW - 60);
+    // /healthz shows the newest settled point: the last closed minute, not the one in progress.
+    expect((await health()).feed('SOL')).toMatchObject({
+      status: 'ok',
+      newest_ts: new Date((NOW - 60) * 1000).toISOString().replace('.000Z', '.000000+00:00'),
+    });
   });
 
   it('corrects a past point: logged and counted, applied only when an operator asks', async () => {
