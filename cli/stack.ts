@@ -145,6 +145,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const gateway = await buildGateway({
       db: databaseUrl(settings),
       temporal: health,
+      dashboard: {
+        ...(temporal?.uiUrl ? { temporalUiUrl: temporal.uiUrl } : {}),
+        temporalNamespace: settings.TEMPORAL_NAMESPACE,
+      },
       logger: createLogger('gateway'),
     });
     await gateway.listen({ host: settings.GATEWAY_HOST, port: settings.GATEWAY_PORT });
@@ -152,6 +156,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const gatewayUrl = `http://${settings.GATEWAY_HOST}:${settings.GATEWAY_PORT}`;
 
     const urls: Record<string, string> = {
+      dashboard: `${gatewayUrl}/`,
       leaderboard: `${gatewayUrl}/reports/leaderboard`,
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,

@@ -202,6 +202,7 @@ describe('/docs', () => {
     expect(Object.keys(spec.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/reports/cycles',
       '/reports/feeds',
       '/reports/feeds/tail',
       '/reports/leaderboard',
@@ -210,6 +211,7 @@ describe('/docs', () => {
       '/reports/models/params',
       '/reports/models/{id}',
       '/reports/predictions',
+      '/reports/prices/tail',
     ]);
     const parameters = spec.paths['/reports/predictions'].get.parameters.map((p: { name: string }) => p.name);
     expect(parameters).toEqual(expect.arrayContaining(['projectIds', 'start', 'end']));

@@ -21,10 +21,14 @@ import { exampleSubmissions, repoRoot, temporalCli } from './support/tools.js';
 
 const hosts = { temporal: '127.0.0.1', orchestrator: '127.0.0.13', gateway: '127.0.0.14' };
 
+/** Throws when a service that should keep running has exited: waiting for it would be waiting in vain. */
+let servicesStillUp: () => void = () => {};
+
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < until) {
+    servicesStillUp();
     try {
       const value = await probe();
       if (value !== undefined) return value;
@@ -71,7 +75,20 @@ describe('the production layout as separate processes on their own addresses', (
     return services.map((s) => `--- ${s.name} (exit ${s.child.exitCode}):\n${s.output.slice(-3000)}`).join('\n');
   }
 
+  const oneShots = new Set<string>();
+  let victim: ChildProcess | undefined;
+  servicesStillUp = () => {
+    const down = services.find(
+      (s) => !oneShots.has(s.name) && s.child !== victim && (s.child.exitCode !== null || s.child.signalCode !== null),
+    );
+    if (down)
+      throw new Error(
+        `the ${down.name} service exited (${down.child.exitCode ?? down.child.signalCode})\n${diagnostics()}`,
+      );
+  };
+
   async function oneShot(name: string, args: string[]): Promise<void> {
+    oneShots.add(name);
     const run = service(name, args);
     await waitFor(`${name} to finish`, 120_000, async () => (run.child.exitCode !== null ? true : undefined));
     if (run.child.exitCode !== 0) throw new Error(`${name} failed:\n${run.output}`);
@@ -180,8 +197,9 @@ describe('the production layout as separate processes on their own addresses', (
   }, 600_000);
 
   it('loses nothing when a model-calls worker is killed while it holds a model call', async () => {
-    const victim = services.find((s) => s.name === 'worker-model-calls-1')!;
-    const identity = `${victim.child.pid}@`;
+    const worker = services.find((s) => s.name === 'worker-model-calls-1')!;
+    victim = worker.child;
+    const identity = `${worker.child.pid}@`;
     // Wait until the victim is running a model-calls activity, then kill it on the spot.
     const killedAt = await waitFor('the first model-calls worker to hold an activity', 300_000, async () => {
       for await (const run of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
@@ -190,7 +208,7 @@ describe('the production layout as separate processes on their own addresses', (
           activity.lastWorkerIdentity?.startsWith(identity),
         );
         if (held) {
-          victim.child.kill('SIGKILL');
+          worker.child.kill('SIGKILL');
           return Date.now() / 1000;
         }
       }

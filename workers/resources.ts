@@ -1,18 +1,32 @@
 import type { IngestionSettings } from '../activities/market-data.js';
 import { databaseUrl, type Settings } from '../lib/config/index.js';
-import { createDatabasePool, type DatabasePool, defaultDatabaseUrl, ensureDatabase, migrate } from '../lib/db/index.js';
+import {
+  createDatabasePool,
+  type DatabasePool,
+  defaultDatabaseUrl,
+  ensureDatabase,
+  migrate,
+  tracingInterceptor,
+} from '../lib/db/index.js';
 import { type GameDefinition, getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource, type PriceSource, perAssetBound } from '../lib/market-data/index.js';
 import { loadModelCredentials, ModelRunnerClient } from '../lib/model-runner/index.js';
 
 /** The database, created (our default one only) and migrated: every process may be the first to start. */
-export async function openDatabase(settings: Settings, logger: Logger, maximumPoolSize = 10): Promise<DatabasePool> {
+export async function openDatabase(
+  settings: Settings,
+  logger: Logger,
+  maximumPoolSize = 10,
+  options: { traced?: boolean } = {},
+): Promise<DatabasePool> {
   const url = databaseUrl(settings);
   if (url === defaultDatabaseUrl && (await ensureDatabase(url))) logger.info('created the coordinator database');
   const { applied } = await migrate({ connectionString: url, logger });
   if (applied.length > 0) logger.info({ applied }, `applied ${applied.length} database migration(s)`);
-  return createDatabasePool({ connectionString: url, maximumPoolSize });
+  // Traced: each statement is a span of the activity (or fan-out) that runs it.
+  const interceptors = options.traced ? [tracingInterceptor()] : [];
+  return createDatabasePool({ connectionString: url, maximumPoolSize, interceptors });
 }
 
 export function gameOf(settings: Settings): GameDefinition {
