@@ -8,6 +8,7 @@ import {
   PROJECT_IDS_VALUE_PATTERN,
   SINGLE_ID_VALUE_PATTERN,
   SOME_ID_PATTERN,
+  TEXT_VALUE_PATTERN,
 } from './params.js';
 import { TIME_PARAMETER_PATTERN } from './times.js';
 
@@ -300,10 +301,10 @@ export const feedsResponse = arrayOf({
 export const feedTailQuery = {
   type: 'object',
   properties: {
-    source: { type: 'string', maxLength: 200 },
-    subject: { type: 'string', maxLength: 200 },
-    kind: { type: 'string', maxLength: 50 },
-    granularity: { type: 'string', maxLength: 50 },
+    source: { type: 'string', maxLength: 200, pattern: TEXT_VALUE_PATTERN },
+    subject: { type: 'string', maxLength: 200, pattern: TEXT_VALUE_PATTERN },
+    kind: { type: 'string', maxLength: 50, pattern: TEXT_VALUE_PATTERN },
+    granularity: { type: 'string', maxLength: 50, pattern: TEXT_VALUE_PATTERN },
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
   },
 } as const;

@@ -336,5 +336,9 @@ describe('price ingestion against a misbehaving pricedb', () => {
     const bad = await gateway.inject('/reports/feeds/tail?limit=500');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/limit/);
+    // NUL, which PostgreSQL text cannot hold, is a 400 too (found by test/gateway-property.test.ts).
+    const nul = await gateway.inject('/reports/feeds/tail?source=%00');
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().message).toMatch(/source/);
   });
 });
