@@ -43,23 +43,29 @@ export function createModelActivities(deps: ModelDeps) {
     /** Sends the new prices to every model of the shard (the whole history to a deployment new to it). */
     async tickModels(input: TickModelsInput): Promise<FeedSummary> {
       workerGame(input.game, deps.game);
-      return withHeartbeat(() => feed.feed(input));
+      return withHeartbeat((signal) => feed.feed(input, { signal }));
     },
 
     /**
-     * Asks the shard's models for the due predictions and stores every answer. It feeds first: on a
+     * Asks the shard's models for the due predictions and stores every answer. It feeds too: on a
      * retry, or on another worker than the tick ran on, a model must still have its history before
-     * it predicts (a no-op when the tick already did it).
+     * it predicts (a no-op when the tick already did it). Each model's predict follows its own tick,
+     * so a model slow to take its tick holds nobody else's prediction.
      */
     async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
       workerGame(input.game, deps.game);
-      return withHeartbeat(async () => {
-        await feed.feed(input);
-        return predictRound(
+      return withHeartbeat((signal) =>
+        predictRound(
           { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
-          { due: input.due, shard: input.shard, timeoutMs: input.timeoutMs },
-        );
-      });
+          {
+            due: input.due,
+            shard: input.shard,
+            timeoutMs: input.timeoutMs,
+            feed: { assets: input.assets, untilSec: input.untilSec },
+            signal,
+          },
+        ),
+      );
     },
   };
 }
