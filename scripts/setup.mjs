@@ -175,6 +175,9 @@ function ensureDebianTool(command, debianPackage, purpose) {
 }
 
 ensureNodeModules();
+// bubblewrap sandboxes the orchestrator's submissions (strangers' code): without it, it runs none
+// unless they are marked trusted.
+ensureDebianTool('bwrap', 'bubblewrap', 'the orchestrator sandboxes submissions with it');
 if (forTests) {
   // Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
   ensureDebianTool('docker-compose', 'docker-compose', 'the compose file test uses it');

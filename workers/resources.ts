@@ -41,6 +41,7 @@ export async function openModelClient(settings: Settings): Promise<ModelRunnerCl
     maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
     maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
     transport: settings.MODEL_TRANSPORT,
+    maxAnswerBytes: settings.MAX_ANSWER_BYTES ?? gameOf(settings).maxAnswerBytes,
     // Secure or gateway mode; a missing or wrong credentials file stops the worker here, with its name.
     credentials: loadModelCredentials({
       secureCertDir: settings.SECURE_CERT_DIR,

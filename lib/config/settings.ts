@@ -90,6 +90,10 @@ const definitions = {
     help: 'TIMEOUT calls in a row before a model is reported',
     schema: z.coerce.number().int().positive().default(100),
   },
+  MAX_ANSWER_BYTES: {
+    help: "largest answer a model may send, cut while it arrives (default: the game's, 4 MiB for Condor)",
+    schema: z.coerce.number().int().positive().optional(),
+  },
   GATEWAY_HOST: { help: 'report gateway listen address', schema: z.string().default('127.0.0.1') },
   GATEWAY_PORT: { help: 'report gateway port', schema: z.coerce.number().int().default(8000) },
   WORKER_METRICS_PORT: {

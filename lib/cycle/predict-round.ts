@@ -3,7 +3,7 @@ import type { GameDefinition, PredictShape } from '../game/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import type { CallResult, ModelInfo, ModelRunnerClient } from '../model-runner/index.js';
 import type { DuePrediction } from '../schedule/index.js';
-import { decodeAnswer } from './answers.js';
+import { boundedReason, decodeAnswer } from './answers.js';
 import { toCallArguments } from './call-arguments.js';
 import { recordFleet } from './fleet.js';
 import type { FeedRequest, PriceFeed } from './price-feed.js';
@@ -274,12 +274,12 @@ function answerRows(
     const value = shape.pick(answer.value, step);
     const check = game.validateOutput(value, { asset: planned.asset, horizon: planned.horizon, step });
     if (!check.ok) {
-      rows.push({ ...base, status: 'FAILED', reason: check.reason });
+      rows.push({ ...base, status: 'FAILED', reason: boundedReason(check.reason) });
       continue;
     }
     // The model's own text when the stored value is its whole answer: no second serialisation.
-    const text = value === answer.value ? answer.json : undefined;
-    rows.push({ ...base, status: 'SUCCESS', distributions: value, ...(text ? { distributionsJson: text } : {}) });
+    // The validated value, serialised again by the insert: never the model's own text.
+    rows.push({ ...base, status: 'SUCCESS', distributions: value });
   }
   return rows;
 }

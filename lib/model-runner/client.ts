@@ -69,6 +69,9 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       healthCheckTimeoutMs: positive(options.healthCheckTimeoutMs, 5_000, 'healthCheckTimeoutMs'),
       busyRetryDelayMs: positive(options.busyRetryDelayMs, 50, 'busyRetryDelayMs'),
       maxMessageBytes: Math.floor(positive(options.maxMessageBytes, 64 * MiB, 'maxMessageBytes')),
+      maxAnswerBytes: Math.floor(
+        positive(options.maxAnswerBytes ?? options.maxMessageBytes, 64 * MiB, 'maxAnswerBytes'),
+      ),
       transport: transportOf(options.transport),
       credentials: options.credentials ?? null,
       limits: {

@@ -53,6 +53,8 @@ export class CallDroppedError extends GrpcError {
 export interface GrpcChannelOptions {
   /** Largest message sent or received; a larger answer fails the call with RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /** Largest answer received when smaller than `maxMessageBytes` (a game's answer size). */
+  maxAnswerBytes?: number;
   /** First and largest wait between connection attempts while a call waits for the channel. */
   initialReconnectBackoffMs?: number;
   maxReconnectBackoffMs?: number;
@@ -344,14 +346,10 @@ export class Http2Channel implements GrpcChannel {
       stream.on('trailers', readStatus);
       stream.on('data', (chunk: Buffer) => {
         received += chunk.length;
+        const limit = Math.min(this.options.maxAnswerBytes ?? Number.POSITIVE_INFINITY, this.options.maxMessageBytes);
         // The 5-byte frame header may precede a message of the largest allowed size.
-        if (received > this.options.maxMessageBytes + 5) {
-          finish(
-            new GrpcError(
-              GrpcStatus.RESOURCE_EXHAUSTED,
-              `the answer is larger than the limit (${this.options.maxMessageBytes} bytes)`,
-            ),
-          );
+        if (received > limit + 5) {
+          finish(new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `the answer is larger than the limit (${limit} bytes)`));
           return;
         }
         chunks.push(chunk);

@@ -27,7 +27,10 @@ export class GrpcJsChannel implements GrpcChannel {
     const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const channelOptions: ChannelOptions = {
       'grpc.max_send_message_length': options.maxMessageBytes,
-      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_receive_message_length': Math.min(
+        options.maxAnswerBytes ?? Number.POSITIVE_INFINITY,
+        options.maxMessageBytes,
+      ),
       // A reconnect must open a new TCP connection, not reuse the shared subchannel of the old one.
       'grpc.use_local_subchannel_pool': 1,
       'grpc.initial_reconnect_backoff_ms': options.initialReconnectBackoffMs ?? 100,

@@ -14,6 +14,7 @@ import {
   type ModelTransport,
 } from './grpc-channel.js';
 import { GrpcJsChannel } from './grpc-js-channel.js';
+import { capModelText, MAX_MODEL_TEXT_CHARS } from './model-text.js';
 import {
   type CallResponse,
   callMethod,
@@ -40,6 +41,8 @@ export interface ConnectionSettings {
   healthCheckTimeoutMs: number;
   busyRetryDelayMs: number;
   maxMessageBytes: number;
+  /** Largest answer received (default maxMessageBytes). */
+  maxAnswerBytes?: number;
   transport: ModelTransport;
   limits: CallPolicyLimits;
   /** Secure or gateway mode's credentials; null: plain gRPC. */
@@ -163,7 +166,8 @@ export class ModelConnection {
 
   private settle(response: SetupResponse): void {
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    // The model's own words: bounded here, before they reach results, reports and logs.
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       this.state = 'ready';
       this.owner.modelReady(this);
@@ -295,7 +299,7 @@ export class ModelConnection {
     const execTimeUs = elapsedUs();
 
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       const answer = response.methodResponse;
       if (!decode && answer?.type === VariantType.JSON) {
@@ -418,7 +422,9 @@ export class ModelConnection {
 
   private result(status: CallStatus, value: unknown, execTimeUs: number, error?: string): CallResult {
     const result: CallResult = { model: this.info, status, value, execTimeUs };
-    if (error !== undefined) result.error = error;
+    // A second net, for texts of the model's that arrive another way (a gRPC status message): room
+    // is left for our prefix before a status message, which is capped where it enters.
+    if (error !== undefined) result.error = capModelText(error, MAX_MODEL_TEXT_CHARS + 256);
     return result;
   }
 
@@ -427,6 +433,7 @@ export class ModelConnection {
     const { credentials } = this.settings;
     const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
+      ...(this.settings.maxAnswerBytes ? { maxAnswerBytes: this.settings.maxAnswerBytes } : {}),
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,

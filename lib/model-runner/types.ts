@@ -108,6 +108,8 @@ export interface ModelRunnerClientOptions {
   busyRetryDelayMs?: number;
   /** Largest gRPC message sent or received (default 64 MiB, as the model-runner server). */
   maxMessageBytes?: number;
+  /** Largest answer received, cut while it arrives (default `maxMessageBytes`): a game's answer size. */
+  maxAnswerBytes?: number;
   /** `http2` (default): our own unary gRPC channel, the fastest; `grpc-js`: the @grpc/grpc-js library. */
   transport?: ModelTransport;
   /**
