@@ -203,6 +203,8 @@ describe('/docs', () => {
       '/healthz',
       '/metrics',
       '/reports/cycles',
+      '/reports/feeds',
+      '/reports/feeds/tail',
       '/reports/leaderboard',
       '/reports/models',
       '/reports/models/global',

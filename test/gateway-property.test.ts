@@ -27,11 +27,13 @@ const routes = [
   '/reports/models/params',
   '/reports/predictions',
   '/reports/models/model-0001',
+  '/reports/feeds',
+  '/reports/feeds/tail',
   '/healthz',
 ];
 
 const keys = fc.oneof(
-  fc.constantFrom('projectIds', 'projectIds[]', 'start', 'end', 'limit', 'include_ensembles'),
+  fc.constantFrom('projectIds', 'projectIds[]', 'start', 'end', 'limit', 'include_ensembles', 'source', 'subject'),
   fc.string({ maxLength: 12 }),
 );
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildGateway } from '../../gateway/app.js';
 import { temporalHealthCheck } from '../../gateway/temporal-check.js';
+import { readSettings } from '../../lib/config/index.js';
 import { defaultDatabaseUrl } from '../../lib/db/index.js';
 import { createLogger } from '../../lib/log/index.js';
 import type { TemporalOptions } from '../../lib/temporal/index.js';
@@ -95,6 +96,10 @@ export function register(program: Command): void {
           dashboard: {
             ...(options.temporalUi ? { temporalUiUrl: options.temporalUi } : {}),
             temporalNamespace: options.temporalNamespace,
+          },
+          feeds: {
+            maxLagSeconds: readSettings(env).FEED_MAX_LAG_SECONDS,
+            maxDivergence: readSettings(env).PRICE_MAX_DIVERGENCE,
           },
           logger: log,
         });
