@@ -7,11 +7,12 @@ import {
   type ScoreInput,
   type ScoringPage,
   type ScoringPageOptions,
+  type SettlementOptions,
   scoringPage,
 } from '../lib/db/index.js';
 import { type GameDefinition, PriceSeries, scoreBatch } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
-import { resolveScorer, type ScorerChoice } from './game.js';
+import { resolveScorer, type ScorerChoice, workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ScoringDeps {
@@ -24,6 +25,22 @@ export interface ScoringDeps {
 export interface ScorePredictionsInput extends ScorerChoice {
   /** One scoring batch: the failure penalty is the batch's (docs/game.md#likelihood step 5). */
   predictionIds: number[];
+  /** The pass's instant (unix seconds), for the settlement limit; default now. */
+  asOf?: number;
+}
+
+/** The listing's input: a page, and the game whose settlement rules say which predictions are ready. */
+export interface NextScoringPageInput extends ScoringPageOptions {
+  game?: string;
+  /** The pass's instant (unix seconds), for the settlement limit; default now. */
+  asOf?: number;
+}
+
+/** The settlement rules of a game at an instant, as the listing and the batch read them. */
+export function settlementAt(game: GameDefinition, asOf: number | undefined): SettlementOptions {
+  const now = asOf ?? Date.now() / 1000;
+  const { stalenessSeconds, reachSeconds, limitSeconds } = game.settlement;
+  return { stalenessSeconds, reachSeconds, expiredBefore: now - limitSeconds };
 }
 
 export interface ScorePredictionsResult {
@@ -35,7 +52,7 @@ export interface ScorePredictionsResult {
   failed: number;
   /** Scores written: new ones and changed ones (a rescore leaves equal scores untouched). */
   written: number;
-  /** Left unscored: prices do not cover them yet, or the scorer has no penalty for a failed one in this batch. */
+  /** Left unscored: prices not settled yet, or the scorer has no penalty for a failed one in this batch. */
   unscored: number;
 }
 
@@ -82,12 +99,15 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { scorer, label } = resolveScorer(input, deps.game);
+      const { game, scorer, label } = resolveScorer(input, deps.game);
+      const settlement = settlementAt(game, input.asOf);
       return withHeartbeat(async () => {
-        const predictions = await loadScoringBatch(deps.db, input.predictionIds);
+        const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement);
         const series = await seriesFor(deps.db, predictions);
-        // docs/game.md#where-we-differ-from-crunchdaos-code: a prediction is scored only once its asset's prices reach its resolvable_at.
-        const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
+        // Scored once every step's price is settled (docs/game.md#where-we-differ-from-crunchdaos-code:
+        // never before its prices reach resolvable_at); past the game's limit, an unsettled one is scored
+        // failed ("no settled price"), never against a stale price.
+        const ready = predictions.filter((p) => p.settled || p.resolvableAt < settlement.expiredBefore!);
         const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
         const changed: ScoreInput[] = [];
         let scored = 0;
@@ -127,11 +147,13 @@ export function createScoringActivities(deps: ScoringDeps) {
 export type ScoringActivities = ReturnType<typeof createScoringActivities>;
 
 /** The score pass's reads of what to score next: they run on the `postgres` queue. */
-export function createScoreListingActivities(deps: { db: DatabasePool }) {
+export function createScoreListingActivities(deps: { db: DatabasePool; game: GameDefinition }) {
   return {
     /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
-    async nextScoringPage(input: ScoringPageOptions): Promise<ScoringPage> {
-      return scoringPage(deps.db, input);
+    async nextScoringPage(input: NextScoringPageInput): Promise<ScoringPage> {
+      const { game, asOf, ...page } = input;
+      const settlement = settlementAt(workerGame(game ?? deps.game.id, deps.game), asOf);
+      return scoringPage(deps.db, { ...page, settlement });
     },
   };
 }

@@ -38,7 +38,7 @@ async function choosePriceSource(settings: Settings, logger: Logger): Promise<st
   if (process.env.MARKET_DATA) return settings.MARKET_DATA;
   const live = settings.MARKET_DATA.split('|')[0]!.trim();
   try {
-    const source = await createPriceSource(live, { http: { timeoutMs: 3_000, retries: 0 } });
+    const source = await createPriceSource(live, { http: { timeoutMs: 3_000 } });
     const now = Math.floor(Date.now() / 1000);
     const points = await source.fetch('BTC', now - 600, now);
     if (points.length > 0) {

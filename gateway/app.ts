@@ -10,9 +10,11 @@ import { installErrorHandlers } from './errors.js';
 import { LeaderboardCache } from './leaderboard-cache.js';
 import { answerUndeclaredMethods, documentCommonAnswers } from './openapi.js';
 import { MAX_REQUEST_HEAD_BYTES } from './params.js';
+import type { FeedBounds } from './queries/feeds.js';
 import { checkpointRoutes } from './routes/checkpoints.js';
 import { type DashboardOptions, dashboardRoutes } from './routes/dashboard.js';
 import { installDocs } from './routes/docs.js';
+import { feedRoutes } from './routes/feeds.js';
 import { gameHealthRoutes } from './routes/game-health.js';
 import { healthRoutes, type TemporalHealthCheck } from './routes/health.js';
 import { merkleRoutes } from './routes/merkle.js';
@@ -48,6 +50,11 @@ export interface GatewayOptions {
   leaderboardMaxAgeMs?: number;
   /** Deadline of each /healthz check (default 2,000 ms). */
   healthTimeoutMs?: number;
+  /**
+   * When a price feed is sick in /healthz and /metrics: its newest point older than maxLagSeconds
+   * (default 180), or its two sources further apart than maxDivergence (default 0.01, as a log ratio).
+   */
+  feeds?: Partial<FeedBounds>;
   /** The dashboard at `/` (on by default; give the Temporal Web UI's URL for links to runs); `false`: none. */
   dashboard?: DashboardOptions | false;
   logger?: Logger;
@@ -96,7 +103,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await installDocs(app);
     documentCommonAnswers(app, { rateLimited: options.rateLimit !== false });
     const finishMethods = answerUndeclaredMethods(app);
-    installMetrics(app, database);
+    const feeds: FeedBounds = { maxLagSeconds: 180, maxDivergence: 0.01, ...options.feeds };
+    installMetrics(app, database, feeds);
     if (options.apiKeys) installApiKeys(app, options.apiKeys);
     if (options.cors !== false) {
       await app.register(cors, {
@@ -124,10 +132,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         windows: condor.windows,
       },
     });
+    await app.register(feedRoutes, { database });
     await app.register(gameHealthRoutes, { database });
     if (options.dashboard !== false) await app.register(dashboardRoutes, options.dashboard ?? {});
     await app.register(healthRoutes, {
       database,
+      feeds,
       timeoutMs: options.healthTimeoutMs ?? 2_000,
       ...(options.temporal ? { temporal: options.temporal } : {}),
     });

@@ -24,6 +24,8 @@ export const DEFAULT_RANGE_MS = 7 * 86_400_000;
 const ID = `[^,\\u0000]{0,${MAX_ID_LENGTH}}`;
 /** A `projectIds` value: at most MAX_IDS_PER_VALUE ids, comma-separated. */
 export const PROJECT_IDS_VALUE_PATTERN = `^${ID}(?:,${ID}){0,${MAX_IDS_PER_VALUE - 1}}$`;
+/** A text value a query compares in SQL: anything but NUL (PostgreSQL text cannot hold it). */
+export const TEXT_VALUE_PATTERN = '^[^\\u0000]*$';
 /** A value naming exactly one id (no comma), as /reports/predictions takes. */
 export const SINGLE_ID_VALUE_PATTERN = `^${ID}$`;
 /** Blanks trimmed around ids: ASCII space, tab, carriage return, line feed. */

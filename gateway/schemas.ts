@@ -8,6 +8,7 @@ import {
   PROJECT_IDS_VALUE_PATTERN,
   SINGLE_ID_VALUE_PATTERN,
   SOME_ID_PATTERN,
+  TEXT_VALUE_PATTERN,
 } from './params.js';
 import { TIME_PARAMETER_PATTERN } from './times.js';
 
@@ -264,8 +265,65 @@ const check = object({
   error: nullableString,
 });
 
+const feedHealth = object({
+  asset: { type: 'string' },
+  status: { type: 'string', enum: ['ok', 'no data', 'frozen', 'failing', 'lagging'] },
+  newest_ts: nullableTimestamp,
+  newest_source: nullableString,
+  age_seconds: { type: ['number', 'null'], description: 'seconds since the newest point’s minute closed' },
+  divergence: { type: ['number', 'null'], description: 'largest |ln(a/b)| between the two sources, last run' },
+  divergence_sources: nullableString,
+  diverging: { type: 'boolean', description: 'the divergence is past the bound' },
+  points_held: { type: 'integer', description: 'implausible points waiting for confirmation' },
+  corrections_pending: { type: 'integer', description: 'later values of stored minutes, not applied' },
+  error: nullableString,
+});
+
 export const healthResponse = object({
-  status: { type: 'string', enum: ['ok', 'unavailable'] },
+  status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
   database: { ...check, properties: { ...check.properties, read_only: { type: ['boolean', 'null'] } } },
   temporal: check,
+  feeds: { type: 'array', items: feedHealth },
+});
+
+export const feedsResponse = arrayOf({
+  source: { type: 'string' },
+  subject: { type: 'string' },
+  kind: { type: 'string' },
+  granularity: { type: 'string' },
+  record_count: { type: 'integer' },
+  oldest_ts: timestamp,
+  newest_ts: timestamp,
+  watermark_ts: nullableTimestamp,
+  watermark_updated_at: nullableTimestamp,
+});
+
+export const feedTailQuery = {
+  type: 'object',
+  properties: {
+    source: { type: 'string', maxLength: 200, pattern: TEXT_VALUE_PATTERN },
+    subject: { type: 'string', maxLength: 200, pattern: TEXT_VALUE_PATTERN },
+    kind: { type: 'string', maxLength: 50, pattern: TEXT_VALUE_PATTERN },
+    granularity: { type: 'string', maxLength: 50, pattern: TEXT_VALUE_PATTERN },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
+  },
+} as const;
+
+export interface FeedTailQuery {
+  source?: string;
+  subject?: string;
+  kind?: string;
+  granularity?: string;
+  limit: number;
+}
+
+export const feedTailResponse = arrayOf({
+  source: { type: 'string' },
+  subject: { type: 'string' },
+  kind: { type: 'string' },
+  granularity: { type: 'string' },
+  ts_event: timestamp,
+  ts_ingested: timestamp,
+  values: { type: 'object', properties: { close: { type: 'number' } }, required: ['close'] },
+  meta: { type: 'object' },
 });

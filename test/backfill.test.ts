@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { backfillWorkflowId, parseInstant, progressLine, webUiLink } from '../cli/commands/backfill.js';
 import { type CoordinatorWorkflows, executeWorkflow, startWorkflow } from '../cli/workflows.js';
-import type { PriceSeries } from '../lib/game/index.js';
+import { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import type { BackfillProgress } from '../workflows/index.js';
 import {
@@ -39,6 +39,7 @@ const START = END - 3 * DAY;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const source = new SyntheticSource({ seed: 5 });
 const MODELS = ['narrow', 'wide', 'broken'];
+const LATE_FROM = END - 7200;
 
 /** 5-minute forecasts every 2 hours over the three days, for three models and two assets. */
 function predictions(): PlannedPrediction[] {
@@ -98,8 +99,9 @@ describe('backfillScores', () => {
       seed: async (fresh) => {
         for (const [asset, prices] of await sourcePrices(source, ['BTC', 'ETH'], START - 3600, END)) {
           series.set(asset, prices.series);
-          // ETH's last day of prices arrives late (after the first score pass).
-          const stored = asset === 'ETH' ? prices.points.filter((point) => point.ts <= END - DAY) : prices.points;
+          // ETH's last two hours of prices arrive late (after the first score pass), within the game's
+          // settlement limit: the predictions they resolve wait for them rather than fail.
+          const stored = asset === 'ETH' ? prices.points.filter((point) => point.ts <= LATE_FROM) : prices.points;
           await storePrices(fresh.pool, asset, stored);
         }
         await insertModels(fresh.pool, MODELS);
@@ -160,7 +162,7 @@ describe('backfillScores', () => {
     const late = series.get('ETH')!;
     const points = Array.from(late.times)
       .map((ts, i) => ({ ts, price: late.prices[i]! }))
-      .filter((point) => point.ts > END - DAY);
+      .filter((point) => point.ts > LATE_FROM);
     await storePrices(db.pool, 'ETH', points);
 
     const cli = await runCli([
@@ -186,7 +188,7 @@ describe('backfillScores', () => {
     expect(cli.stderr).toMatch(/\[#{24}\] 100% done: 3\/3 slices scored, 3\/3 ranked/);
 
     const rows = await rowsInRange();
-    const ethLate = rows.filter((row) => row.asset === 'ETH' && row.resolvableAt > END - DAY);
+    const ethLate = rows.filter((row) => row.asset === 'ETH' && row.resolvableAt > LATE_FROM);
     expect(ethLate.length).toBeGreaterThan(0);
     for (const row of ethLate)
       expect({ value: row.value, success: row.success, reason: row.reason }).toEqual(expectedScore(row));
@@ -270,6 +272,48 @@ describe('backfillScores', () => {
     expect(await tables()).toEqual(before);
   });
 
+  it('applies a price correction only when the operator asks, then rescores what it touches', async () => {
+    // A source later said BTC's close at t + 120 was 1 % higher: the ingestion logged it, applied nothing.
+    const t = START + 24 * 7200;
+    const minute = t + 120;
+    const btc = series.get('BTC')!;
+    const index = btc.bisectLeft(minute);
+    const storedPrice = btc.prices[index]!;
+    const correctedPrice = storedPrice * 1.01;
+    await db.pool.query(sql.unsafe`
+      INSERT INTO price_corrections (asset, ts, source, stored_price, corrected_price)
+      VALUES ('BTC', to_timestamp(${minute}::float8), 'pricedb', ${storedPrice}, ${correctedPrice})
+    `);
+    const range = { from: iso(t + 300), to: iso(t + 360), batchSize: 10, leaderboardEverySeconds: 3600 };
+    const priceAt = () =>
+      db.pool.oneFirst(sql.type(z.object({ price: z.number() }))`
+        SELECT price FROM prices WHERE asset = 'BTC' AND ts = to_timestamp(${minute}::float8)
+      `);
+
+    const plain = await executeWorkflow(env.client, 'backfillScores', {
+      workflowId: 'backfill-without-corrections',
+      args: [{ ...range, rescore: true }],
+    });
+    expect(plain).toMatchObject({ pricesCorrected: 0, scoresWritten: 0 });
+    expect(await priceAt()).toBe(storedPrice);
+
+    const corrected = await executeWorkflow(env.client, 'backfillScores', {
+      workflowId: 'backfill-with-corrections',
+      args: [{ ...range, applyPriceCorrections: true }],
+    });
+    expect(await priceAt()).toBe(correctedPrice);
+    const points = Array.from(btc.times, (ts, i) => [ts, i === index ? correctedPrice : btc.prices[i]!] as const);
+    const correctedSeries = PriceSeries.fromPoints(points, 'BTC');
+    const touched = (await rowsInRange()).filter((row) => row.asset === 'BTC' && row.resolvableAt === t + 300);
+    expect(touched.filter((row) => row.success)).toHaveLength(2);
+    for (const row of touched) {
+      expect({ value: row.value, success: row.success, reason: row.reason }).toEqual(
+        referenceScore(row, correctedSeries),
+      );
+    }
+    expect(corrected).toMatchObject({ pricesCorrected: 1, rescore: true, scoresWritten: 2 });
+  });
+
   it('answers the progress query while it runs, and refuses a bad range with a clear message', async () => {
     const handle = await startWorkflow(env.client, 'backfillScores', {
       workflowId: 'backfill-progress-query',
@@ -314,6 +358,7 @@ describe('backfill CLI helpers', () => {
       from: '',
       to: '',
       rescore: false,
+      pricesCorrected: 0,
       slices: 4,
       slicesScored: 4,
       slicesRanked: 2,

@@ -34,8 +34,8 @@ beforeAll(async () => {
   const nowSeconds = seeded.nowUs / 1e6;
   // Two hours of one-minute prices per asset, and one cycle whose first answer came 40 s late.
   await database.pool.query(sql.unsafe`
-    INSERT INTO prices (asset, ts, price)
-    SELECT asset, to_timestamp(${nowSeconds} - 60 * m), base * (1 + 0.01 * sin(m / 9.0))
+    INSERT INTO prices (asset, ts, price, source)
+    SELECT asset, to_timestamp(${nowSeconds} - 60 * m), base * (1 + 0.01 * sin(m / 9.0)), 'test'
     FROM (VALUES ('BTC', 97000.0), ('ETH', 3400.0), ('SOL', 180.0), ('XAU', 2650.0)) AS a (asset, base),
          generate_series(0, 119) AS m
   `);

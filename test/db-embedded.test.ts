@@ -84,7 +84,7 @@ describe('embedded PostgreSQL', () => {
       const coordinator = withDatabase(first.url, 'postgres');
       await migrate({ connectionString: coordinator });
       await withClient(coordinator, (c) =>
-        c.query("INSERT INTO prices (asset, ts, price) VALUES ('BTC', to_timestamp(60), 1)"),
+        c.query("INSERT INTO prices (asset, ts, price, source) VALUES ('BTC', to_timestamp(60), 1, 'test')"),
       );
       const listen = await withClient(coordinator, (c) => c.query('SHOW listen_addresses'));
       expect(listen.rows[0].listen_addresses).toBe('127.0.0.1');

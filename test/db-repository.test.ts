@@ -130,32 +130,32 @@ describe('prices', () => {
 
   it('stores prices idempotently and counts only the new ones', async () => {
     expect(await latestPriceTs(db.pool, 'BTC')).toBeNull();
-    expect(await insertPrices(db.pool, minutes(0, 100))).toBe(100);
-    expect(await insertPrices(db.pool, minutes(50, 100))).toBe(50);
-    expect(await insertPrices(db.pool, minutes(0, 150))).toBe(0);
+    expect(await insertPrices(db.pool, minutes(0, 100), 'test')).toBe(100);
+    expect(await insertPrices(db.pool, minutes(50, 100), 'test')).toBe(50);
+    expect(await insertPrices(db.pool, minutes(0, 150), 'test')).toBe(0);
     // Duplicates inside one batch are not an error either.
-    expect(await insertPrices(db.pool, [...minutes(150, 2), ...minutes(150, 2)])).toBe(2);
+    expect(await insertPrices(db.pool, [...minutes(150, 2), ...minutes(150, 2)], 'test')).toBe(2);
     expect(await count('prices')).toBe(152);
     expect(await latestPriceTs(db.pool, 'BTC')).toBe(T0 + 151 * 60);
   });
 
   it('keeps the first value stored for a minute', async () => {
-    await insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: 1 }]);
+    await insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: 1 }], 'test');
     expect(await pricesBetween(db.pool, 'BTC', T0, T0)).toEqual([{ ts: T0, price: 100_000 }]);
   });
 
   it('returns a range, inclusive and oldest first, per asset', async () => {
-    await insertPrices(db.pool, minutes(0, 3, 'ETH'));
+    await insertPrices(db.pool, minutes(0, 3, 'ETH'), 'test');
     const range = await pricesBetween(db.pool, 'BTC', T0 + 60, T0 + 180);
     expect(range.map((point) => point.ts)).toEqual([T0 + 60, T0 + 120, T0 + 180]);
     expect(await pricesBetween(db.pool, 'ETH', T0 - 600, T0 + 6000)).toHaveLength(3);
   });
 
   it('rejects a non-finite or non-positive price', async () => {
-    await expect(insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: Number.NaN }])).rejects.toThrow(
+    await expect(insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: Number.NaN }], 'test')).rejects.toThrow(
       /insertPrices row 0: price/,
     );
-    await expect(insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: -1 }])).rejects.toThrow(/row 0: price/);
+    await expect(insertPrices(db.pool, [{ asset: 'BTC', ts: T0, price: -1 }], 'test')).rejects.toThrow(/row 0: price/);
   });
 });
 
@@ -333,7 +333,7 @@ describe('retention', () => {
     await insertPredictions(db.pool, [
       { modelId: 'm1', asset: 'SOL', horizon: 3600, step: 60, status: 'TIMEOUT', performedAt: T0, scheduledAt: T0 },
     ]);
-    await insertPrices(db.pool, [{ asset: 'SOL', ts: T0 + 3600, price: 150 }]);
+    await insertPrices(db.pool, [{ asset: 'SOL', ts: T0 + 3600, price: 150 }], 'test');
     const [pending] = await scorablePredictions(db.pool, { limit: 10 });
     await recordScores(db.pool, [
       { predictionId: pending!.id, value: 0, success: false, scorer: 'test', scoredAt: T0 + 3600 },

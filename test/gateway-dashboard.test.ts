@@ -14,8 +14,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   seeded = await seedReports(database.pool, { models: 5, predictionModels: 3, predictionDays: 1 });
   await database.pool.query(sql.unsafe`
-    INSERT INTO prices (asset, ts, price)
-    SELECT asset, to_timestamp(${seeded.nowUs / 1e6} - 60 * m), 100 + m
+    INSERT INTO prices (asset, ts, price, source)
+    SELECT asset, to_timestamp(${seeded.nowUs / 1e6} - 60 * m), 100 + m, 'test'
     FROM unnest(ARRAY['BTC', 'ETH', 'XAU', 'SOL', 'DOGE']) AS asset, generate_series(0, 9) AS m
   `);
   gateway = await buildGateway({ db: database.url, dashboard: { temporalUiUrl: 'http://ui.example:8233' } });

@@ -215,6 +215,8 @@ describe('/docs', () => {
       '/reports/checkpoints/{id}/status',
       '/reports/cycles',
       '/reports/emissions/latest',
+      '/reports/feeds',
+      '/reports/feeds/tail',
       '/reports/leaderboard',
       '/reports/merkle/cycles',
       '/reports/merkle/cycles/{id}',

@@ -27,6 +27,8 @@ const routes = [
   '/reports/models/params',
   '/reports/predictions',
   '/reports/models/model-0001',
+  '/reports/feeds',
+  '/reports/feeds/tail',
   '/healthz',
   '/reports/checkpoints',
   '/reports/checkpoints/latest',
@@ -40,7 +42,7 @@ const routes = [
 ];
 
 const keys = fc.oneof(
-  fc.constantFrom('projectIds', 'projectIds[]', 'start', 'end', 'limit', 'include_ensembles'),
+  fc.constantFrom('projectIds', 'projectIds[]', 'start', 'end', 'limit', 'include_ensembles', 'source', 'subject'),
   fc.constantFrom('since', 'until', 'snapshot_id', 'model_id', 'status', 'total_prize'),
   fc.string({ maxLength: 12 }),
 );

@@ -49,9 +49,9 @@ describe('the gateway database role (sql/roles/gateway-reader.sh)', () => {
     await withClient(readerUrl, async (client) => {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM predictions');
       expect(rows).toEqual([{ n: 0 }]);
-      await expect(client.query("INSERT INTO prices (asset, ts, price) VALUES ('BTC', now(), 1)")).rejects.toThrow(
-        /permission denied/,
-      );
+      await expect(
+        client.query("INSERT INTO prices (asset, ts, price, source) VALUES ('BTC', now(), 1, 'test')"),
+      ).rejects.toThrow(/permission denied/);
       await expect(client.query('DELETE FROM predictions')).rejects.toThrow(/permission denied/);
     });
   });

@@ -224,8 +224,9 @@ describe('the production layout as separate processes on their own addresses', (
         FROM predictions WHERE scheduled_at >= to_timestamp(${killedAt - 60})
         GROUP BY scheduled_at ORDER BY scheduled_at
       `);
-      const complete = rows.filter((row) => row.slot > killedAt);
-      return complete.length >= 3 ? rows : undefined;
+      // Rows are stored as the answers come: only a slot past its call deadline is complete.
+      const settled = rows.filter((row) => row.slot < Date.now() / 1000 - 30);
+      return settled.filter((row) => row.slot > killedAt).length >= 3 ? settled : undefined;
     }).catch((error: Error) => {
       throw new Error(`${error.message}\n${diagnostics()}`);
     });

@@ -166,6 +166,7 @@ export async function storePrices(db: CommonQueryMethods, asset: string, points:
   await insertPrices(
     db,
     points.map((point) => ({ asset, ...point })),
+    'test',
   );
 }
 

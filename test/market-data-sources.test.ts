@@ -119,22 +119,42 @@ describe('FallbackSource', () => {
 
   it('uses the fallback while the primary fails, and the primary again once it answers, saying so once each', async () => {
     const { logger, lines } = capturingLogger();
-    const primary = await createPriceSource(`pricedb:${url}`, { http: { retries: 0 }, logger });
-    const source = new FallbackSource(primary, new SyntheticSource({ seed: 5, clock: () => T0 + 60 }), { logger });
+    const primary = await createPriceSource(`pricedb:${url}`, { logger });
+    const recording = new FileReplaySource({
+      BTC: [
+        { ts: T0, price: 41 },
+        { ts: T0 + 60, price: 43 },
+      ],
+    });
+    const source = new FallbackSource(primary, recording, { logger });
 
     healthy = false;
     const fromFallback = await source.fetch('BTC', T0, T0 + 60);
-    expect(fromFallback).toHaveLength(2);
-    expect(source.current).toBe('synthetic');
+    // Each point says which source answered it: that is what the prices table records.
+    expect(fromFallback).toEqual([
+      { ts: T0, price: 41, source: 'file' },
+      { ts: T0 + 60, price: 43, source: 'file' },
+    ]);
+    expect(source.current).toBe('file');
     await source.fetch('BTC', T0, T0 + 60);
     healthy = true;
-    expect(await source.fetch('BTC', T0, T0 + 60)).toEqual([{ ts: T0, price: 42 }]);
+    expect(await source.fetch('BTC', T0, T0 + 60)).toEqual([{ ts: T0, price: 42, source: 'pricedb' }]);
     expect(source.current).toBe('pricedb');
 
     const messages = lines.filter((line) => /instead/.test(line.msg)).map((line) => line.msg);
     expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatch(/^price source pricedb failed \(pricedb: GET .* 503 .*\): using synthetic instead$/);
-    expect(messages[1]).toBe('price source pricedb answers again: using it instead of synthetic');
+    expect(messages[0]).toMatch(/^price source pricedb failed \(pricedb: GET .* 503 .*\): using file instead$/);
+    expect(messages[1]).toBe('price source pricedb answers again: using it instead of file');
+  });
+
+  it('never falls back to synthetic prices: a chain is of real sources only', async () => {
+    const primary = await createPriceSource('pricedb:http://127.0.0.1:1');
+    expect(() => new FallbackSource(primary, new SyntheticSource({ seed: 1 }))).toThrow(
+      /a synthetic price source cannot be part of a fallback chain/,
+    );
+    await expect(createPriceSource('pricedb:http://127.0.0.1:1|synthetic:1')).rejects.toThrow(
+      /never falls back to made-up prices/,
+    );
   });
 
   it('treats an empty answer as an answer, and reports both failures when both fail', async () => {
@@ -163,7 +183,9 @@ describe('createPriceSource', () => {
     expect(await synthetic.fetch('BTC', T0, T0)).toEqual(
       await new SyntheticSource({ seed: '9', clock: () => T0 }).fetch('BTC', T0, T0),
     );
-    expect((await createPriceSource('pricedb:http://127.0.0.1:1 | synthetic')).name).toBe('pricedb, else synthetic');
+    expect((await createPriceSource('pricedb:http://127.0.0.1:1 | pyth:http://127.0.0.1:2')).name).toBe(
+      'pricedb, else pyth',
+    );
   });
 
   it('explains a description it cannot use', async () => {

@@ -107,7 +107,8 @@ describe('predictCycle', () => {
       args: [{ scheduledAt: new Date((firstCycle + 120) * 1000).toISOString() }],
     });
     expect(prices.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
-    expect(prices.latest).toEqual({ BTC: firstCycle + 120, ETH: firstCycle + 120 });
+    // Only closed minutes are stored: the minute starting at the run's instant is still in progress.
+    expect(prices.latest).toEqual({ BTC: firstCycle + 60, ETH: firstCycle + 60 });
     recordHistory(env.address, 'ingest-prices', 'ingest-prices');
     const startedAt = Date.now() / 1000;
     const results: PredictCycleResult[] = [];

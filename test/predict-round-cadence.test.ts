@@ -38,6 +38,7 @@ beforeAll(async () => {
   await insertPrices(
     db.pool,
     Array.from({ length: 10 }, (_, i) => ({ asset: 'BTC', ts: untilSec - 600 + i * 60, price: 60_000 + i })),
+    'test',
   );
   // Dropped by the first afterEach; every test below makes its own rows.
   cleanup.splice(0);

@@ -47,6 +47,7 @@ describe('price feed shared by two model-calls workers', () => {
     await insertPrices(
       db.pool,
       Array.from({ length: 30 }, (_, i) => ({ asset: 'BTC', ts: T0 + i * 60, price: 100 + i })),
+      'test',
     );
   });
 
@@ -68,7 +69,7 @@ describe('price feed shared by two model-calls workers', () => {
     expect(again).toMatchObject({ ticked: 0, fullHistory: 0, upToDate: 1 });
     expect(b.feed.isFed(model)).toBe(true);
 
-    await insertPrices(db.pool, [{ asset: 'BTC', ts: T0 + 30 * 60, price: 130 }]);
+    await insertPrices(db.pool, [{ asset: 'BTC', ts: T0 + 30 * 60, price: 130 }], 'test');
     const next = await b.feed.feed({ assets: ['BTC'], untilSec: T0 + 30 * 60 });
     expect(next).toMatchObject({ ticked: 1, fullHistory: 0 });
 

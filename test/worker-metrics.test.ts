@@ -19,7 +19,7 @@ beforeAll(async () => {
   env = await createTemporalTestEnv();
   database = await createTestDatabase();
   await database.pool.query(sql.unsafe`
-    INSERT INTO prices (asset, ts, price) SELECT asset, now() - interval '90 seconds', 100
+    INSERT INTO prices (asset, ts, price, source) SELECT asset, now() - interval '90 seconds', 100, 'test'
     FROM (SELECT DISTINCT asset FROM prediction_configs) a
   `);
 });

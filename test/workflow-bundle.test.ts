@@ -44,7 +44,12 @@ describe('workflow bundle built ahead of time', () => {
       taskQueue: taskQueues.postgres,
       activities: {
         loadPredictionGroups: async () => [{ horizonSec: 60, stepSec: 60, intervalSec: 60, assets: ['BTC'] }],
-        syncPrices: async () => ({ stored: { BTC: 3 }, latest: { BTC: 1_764_000_000 } }),
+        syncPrices: async () => ({
+          stored: { BTC: 3 },
+          latest: { BTC: 1_764_000_000 },
+          held: { BTC: 1 },
+          corrections: { BTC: 0 },
+        }),
       },
     });
     const result = await postgres.runUntil(
@@ -60,6 +65,8 @@ describe('workflow bundle built ahead of time', () => {
       scheduledAt: '2026-01-01T00:00:00.000Z',
       pricesStored: 3,
       latest: { BTC: 1_764_000_000 },
+      held: 1,
+      corrections: 0,
     });
   });
 });

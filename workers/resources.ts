@@ -1,3 +1,4 @@
+import type { IngestionSettings } from '../activities/market-data.js';
 import { databaseUrl, type Settings } from '../lib/config/index.js';
 import {
   createDatabasePool,
@@ -9,7 +10,7 @@ import {
 } from '../lib/db/index.js';
 import { type GameDefinition, getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
-import { createPriceSource, type PriceSource } from '../lib/market-data/index.js';
+import { createPriceSource, type PriceSource, perAssetBound } from '../lib/market-data/index.js';
 import { loadModelCredentials, ModelRunnerClient } from '../lib/model-runner/index.js';
 
 /** The database, created (our default one only) and migrated: every process may be the first to start. */
@@ -50,6 +51,15 @@ export async function openModelClient(settings: Settings): Promise<ModelRunnerCl
   });
   await client.start();
   return client;
+}
+
+/** How the ingestion checks prices, from the settings. */
+export function ingestionSettingsOf(settings: Settings): IngestionSettings {
+  return {
+    repairWindowSeconds: settings.PRICE_REPAIR_WINDOW_SECONDS,
+    maxJump: perAssetBound(settings.PRICE_MAX_JUMP, 0.1, 'PRICE_MAX_JUMP'),
+    maxDivergence: settings.PRICE_MAX_DIVERGENCE,
+  };
 }
 
 export function openPriceSource(settings: Settings): Promise<PriceSource> {

@@ -10,7 +10,7 @@ import { type CoordinatorMetrics, createCoordinatorMetrics } from './coordinator
 import { freeLoopbackPort, serveWorkerMetrics, type WorkerMetricsServer } from './metrics-server.js';
 import { createModelCallsWorker } from './model-calls.js';
 import { createPostgresWorker } from './postgres.js';
-import { gameOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
+import { gameOf, ingestionSettingsOf, openDatabase, openModelClient, openPriceSource } from './resources.js';
 import { createScoringWorker } from './scoring.js';
 import { type Tracing, tracingFromEnvironment } from './tracing.js';
 
@@ -148,6 +148,7 @@ export async function runWorkers(
               db: db!,
               game: gameOf(settings),
               source: await openPriceSource(settings),
+              ingestion: ingestionSettingsOf(settings),
               logger,
             }),
           );

@@ -20,6 +20,12 @@ export interface BackfillScoresInput {
   to: string;
   /** Rescore predictions that already have a score (after a scoring change); default: only unscored ones (late prices). */
   rescore?: boolean;
+  /**
+   * First apply the pending price corrections (later values a source gave for stored minutes) of the
+   * prices this range's predictions use, then rescore the range (rescore defaults to true then).
+   * Corrections are never applied otherwise.
+   */
+  applyPriceCorrections?: boolean;
   /** Game id (lib/game), default the default game (it must be the workers'), and its scorer (default: the game's). */
   game?: string;
   scorer?: string;
@@ -38,6 +44,8 @@ export interface BackfillProgress {
   from: string;
   to: string;
   rescore: boolean;
+  /** Stored prices replaced by their corrections (applyPriceCorrections), 0 otherwise. */
+  pricesCorrected: number;
   slices: number;
   slicesScored: number;
   slicesRanked: number;
@@ -153,7 +161,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
     throw badInput((error as Error).message);
   }
   const common = {
-    rescore: input.rescore ?? false,
+    rescore: input.rescore ?? input.applyPriceCorrections ?? false,
     game: gameOf(input),
     ...(input.scorer ? { scorer: input.scorer } : {}),
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
@@ -166,6 +174,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
     from: iso(from),
     to: iso(to),
     rescore: common.rescore,
+    pricesCorrected: 0,
     slices: slices.length,
     slicesScored: 0,
     slicesRanked: 0,
@@ -188,6 +197,9 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   };
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(from * 1000) }]);
   publish();
+  if (input.applyPriceCorrections) {
+    progress.pricesCorrected = (await postgres.applyPriceCorrections({ from, to })).applied;
+  }
 
   const parentId = workflowInfo().workflowId;
   for (const phase of ['scores', 'leaderboards'] as const) {

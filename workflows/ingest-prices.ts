@@ -14,13 +14,21 @@ export interface IngestPricesResult {
   pricesStored: number;
   /** Newest stored point per asset after the run (unix seconds), null when the asset has none. */
   latest: Record<string, number | null>;
+  /** Points held back or rejected by the plausibility check, and corrections seen, all assets together. */
+  held: number;
+  corrections: number;
 }
+
+/** The sum of per-asset counts; absent in activity results recorded before the count existed (replay). */
+const total = (counts: Record<string, number> | undefined) =>
+  Object.values(counts ?? {}).reduce((sum, count) => sum + count, 0);
 
 /**
  * Price ingestion on its own cadence, apart from the model calls: whatever the models do, the price
- * store (and so scoring and the leaderboard) keeps its pace. Stores what is new since the newest stored
- * price of each active asset, up to the scheduled instant; the writes are idempotent, so a retried,
- * repeated or overlapping run stores nothing twice.
+ * store (and so scoring and the leaderboard) keeps its pace. Stores the minutes closed by the scheduled
+ * instant that each active asset lacks, re-reading the repair window (gaps, corrections) and checking
+ * plausibility (README "Price pipeline"); the writes are idempotent, so a retried, repeated or
+ * overlapping run stores nothing twice.
  */
 export async function ingestPrices(input: IngestPricesInput = {}): Promise<IngestPricesResult> {
   const untilSec = runInstant(input.scheduledAt, 'scheduledAt');
@@ -32,5 +40,7 @@ export async function ingestPrices(input: IngestPricesInput = {}): Promise<Inges
     scheduledAt: new Date(untilSec * 1000).toISOString(),
     pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
     latest: prices.latest,
+    held: total(prices.held),
+    corrections: total(prices.corrections),
   };
 }

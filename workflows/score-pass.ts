@@ -40,8 +40,8 @@ export interface ScorePassResult extends ScoringProgress {
 }
 
 /**
- * One score pass: scores every prediction whose resolvable_at its asset's stored prices cover and that
- * has no score yet, in bounded batches on the `scoring` queue, then refreshes the leaderboard at the
+ * One score pass: scores every prediction whose prices are settled (or that is past the game's
+ * settlement limit: then failed, "no settled price") and that has no score yet, in bounded batches on the `scoring` queue, then refreshes the leaderboard at the
  * pass's instant in a child workflow, and hashes the snapshots it wrote into the Merkle chain that emission
  * checkpoints commit to. A long pass continues as new every `maxBatchesPerRun` batches.
  */
@@ -52,6 +52,7 @@ export async function scorePass(input: ScorePassInput = {}): Promise<ScorePassRe
   const options: ScoreRangeOptions = {
     game,
     ...(input.scorer ? { scorer: input.scorer } : {}),
+    asOf: asOfSec,
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
     parallelBatches: positiveInteger(input.parallelBatches, scoringDefaults.parallelBatches, 'parallelBatches'),
     maxBatches: positiveInteger(input.maxBatchesPerRun, scoringDefaults.maxBatchesPerRun, 'maxBatchesPerRun'),

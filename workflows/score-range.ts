@@ -15,7 +15,7 @@ export interface ScoringProgress {
   failed: number;
   /** Scores written (new or changed). */
   written: number;
-  /** Predictions left unscored (prices not there yet, or no penalty for a failed one). */
+  /** Predictions left unscored (prices not settled yet, or no penalty for a failed one). */
   unscored: number;
   /** Runs so far (1 + continue-as-new count). */
   runs: number;
@@ -37,6 +37,8 @@ export interface ScoreRangeOptions {
   to?: number;
   toInclusive?: boolean;
   rescore?: boolean;
+  /** The instant the settlement limit is measured from (unix seconds); default: each activity's now. */
+  asOf?: number;
   /** Called after each round of batches, e.g. to publish progress. */
   onProgress?: (progress: ScoringProgress) => void;
 }
@@ -60,6 +62,8 @@ export async function scoreRange(
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to, toInclusive: options.toInclusive ?? false } : {}),
       rescore: options.rescore ?? false,
+      game: options.game,
+      ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
     });
     if (page.ids.length === 0) return { progress, drained: true };
     const chunks: number[][] = [];
@@ -69,6 +73,7 @@ export async function scoreRange(
         scoring.scorePredictions({
           predictionIds,
           game: options.game,
+          ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
           ...(options.scorer ? { scorer: options.scorer } : {}),
         }),
       ),

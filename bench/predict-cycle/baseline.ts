@@ -37,6 +37,7 @@ export async function storeNewPrices(db: DatabasePool, source: PriceSource, unti
     await insertPrices(
       db,
       points.map((point) => ({ asset, ts: point.ts, price: point.price })),
+      'synthetic',
     );
   }
 }

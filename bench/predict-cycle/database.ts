@@ -50,6 +50,7 @@ export async function createBenchDatabase(options: {
     await insertPrices(
       pool,
       points.map((point) => ({ asset: benchConfig.asset, ts: point.ts, price: point.price })),
+      'synthetic',
     );
     const opened = pool;
     return {

@@ -54,6 +54,7 @@ interface BackfillOptions {
   from: string;
   to: string;
   rescore?: boolean;
+  applyPriceCorrections?: boolean;
   sliceHours: string;
   leaderboardEveryMinutes: string;
   game?: string;
@@ -103,11 +104,13 @@ async function run(options: BackfillOptions): Promise<void> {
   const from = parseInstant(options.from, '--from');
   const to = parseInstant(options.to, '--to');
   if (!(to > from)) throw new Error(`--to (${options.to}) must be after --from (${options.from})`);
-  const rescore = options.rescore === true;
+  const applyPriceCorrections = options.applyPriceCorrections === true;
+  const rescore = options.rescore === true || applyPriceCorrections;
   const input: BackfillScoresInput = {
     from: new Date(from * 1000).toISOString(),
     to: new Date(to * 1000).toISOString(),
     rescore,
+    ...(applyPriceCorrections ? { applyPriceCorrections } : {}),
     sliceSeconds: Math.round(positive(options.sliceHours, '--slice-hours') * 3600),
     leaderboardEverySeconds: Math.round(positive(options.leaderboardEveryMinutes, '--leaderboard-every-minutes') * 60),
     game: options.game ?? settings.GAME,
@@ -118,7 +121,7 @@ async function run(options: BackfillOptions): Promise<void> {
     ...(options.temporalAddress ? { address: options.temporalAddress } : {}),
     ...(options.namespace ? { namespace: options.namespace } : {}),
   };
-  const workflowId = backfillWorkflowId(from, to, rescore);
+  const workflowId = `${backfillWorkflowId(from, to, rescore)}${applyPriceCorrections ? '-corrected' : ''}`;
   let client: Client;
   try {
     client = await connectClient(temporal);
@@ -139,7 +142,7 @@ async function run(options: BackfillOptions): Promise<void> {
     if (options.detach) return;
     const done = await follow(handle, positive(options.pollMs, '--poll-ms'));
     console.log(
-      `done: ${done.slices} slices, ${done.predictionsScored} predictions scored, ${done.scoresWritten} scores written, ` +
+      `done: ${done.pricesCorrected} prices corrected, ${done.slices} slices, ${done.predictionsScored} predictions scored, ${done.scoresWritten} scores written, ` +
         `${done.leaderboards} leaderboards recomputed`,
     );
   } finally {
@@ -158,6 +161,10 @@ export function register(program: Command): void {
     .option(
       '--rescore',
       'also rescore predictions that have a score (after a scoring change); default: only unscored ones',
+    )
+    .option(
+      '--apply-price-corrections',
+      'first apply the pending price corrections of the prices the range uses (shown on /metrics), then rescore it',
     )
     .option('--slice-hours <hours>', 'one child workflow per slice of this many hours', '24')
     .option('--leaderboard-every-minutes <minutes>', 'recompute a leaderboard every this many minutes', '60')

@@ -98,6 +98,10 @@ export function register(program: Command): void {
             ...(options.temporalUi ? { temporalUiUrl: options.temporalUi } : {}),
             temporalNamespace: options.temporalNamespace,
           },
+          feeds: {
+            maxLagSeconds: readSettings(env).FEED_MAX_LAG_SECONDS,
+            maxDivergence: readSettings(env).PRICE_MAX_DIVERGENCE,
+          },
           logger: log,
           ...gatewayNodeOptions(readSettings()),
         });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReadOnlyDatabase } from '../database.js';
+import { type FeedBounds, type FeedRow, feedHealth, feedRows } from '../queries/feeds.js';
 import { leaderboardAgeSeconds, predictCycleLagSeconds } from '../queries/status.js';
 
 /**
@@ -8,7 +9,7 @@ import { leaderboardAgeSeconds, predictCycleLagSeconds } from '../queries/status
  * tests, do not collide): request counts and latency per route, and two freshness gauges read from the
  * database at scrape time. Hooks go on the root instance so every route, 404s included, is counted.
  */
-export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase): Registry {
+export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase, feedBounds: FeedBounds): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
 
@@ -52,6 +53,8 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase)
     predictCycleLagSeconds,
   );
 
+  const feedGauges = installFeedGauges(app, database, feedBounds, registry);
+
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL: ids and query strings would make a label per request.
     const labels = {
@@ -75,9 +78,75 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase)
       },
     },
     async (_request, reply) => {
+      feedGauges.newScrape();
       const body = await registry.metrics();
       return reply.type(registry.contentType).send(body);
     },
   );
   return registry;
+}
+
+/**
+ * Per-asset price feed gauges, the numbers /healthz shows. One database read per scrape serves them
+ * all: each gauge's collect awaits the same read, which the route forgets before each scrape.
+ */
+function installFeedGauges(
+  app: FastifyInstance,
+  database: ReadOnlyDatabase,
+  bounds: FeedBounds,
+  registry: Registry,
+): { newScrape(): void } {
+  let scrape: Promise<FeedRow[]> | undefined;
+  const rows = () => {
+    scrape ??= database.read(feedRows).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'could not read the price feeds from the database');
+      return [] as FeedRow[];
+    });
+    return scrape;
+  };
+  const gauge = (name: string, help: string, value: (row: FeedRow) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['asset'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of await rows()) this.set({ asset: row.asset }, value(row) ?? Number.NaN);
+      },
+    });
+  gauge(
+    'coordinator_price_newest_age_seconds',
+    "Seconds since the newest stored price's minute closed, per asset (NaN: none stored)",
+    (row) => row.age_seconds,
+  );
+  gauge(
+    'coordinator_price_feed_ok',
+    '1 while the asset feed is ok, 0 when frozen, failing, lagging, empty or its sources diverge',
+    (row) => {
+      const health = feedHealth(row, bounds);
+      return health.status === 'ok' && !health.diverging ? 1 : 0;
+    },
+  );
+  gauge(
+    'coordinator_price_source_divergence',
+    'Largest |ln(a/b)| between the two configured sources in the last ingestion run (NaN: one source)',
+    (row) => row.divergence,
+  );
+  gauge(
+    'coordinator_price_points_held',
+    'Implausible price points held back until a second source or the next point confirms them',
+    (row) => row.points_held,
+  );
+  gauge(
+    'coordinator_price_corrections_pending',
+    'Later values of already stored minutes, logged and not applied (a backfill with applyPriceCorrections does)',
+    (row) => row.corrections_pending,
+  );
+  return {
+    /** Forget the last read: the next collect reads the database again. */
+    newScrape() {
+      scrape = undefined;
+    },
+  };
 }

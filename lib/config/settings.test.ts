@@ -27,7 +27,7 @@ describe('settings', () => {
 
   it('documents every setting', () => {
     const help = settingsHelp();
-    expect(help.find((s) => s.name === 'MARKET_DATA')?.default).toContain('synthetic');
+    expect(help.find((s) => s.name === 'MARKET_DATA')?.default).not.toContain('synthetic');
     for (const setting of help) expect(setting.help.length).toBeGreaterThan(10);
   });
 

@@ -37,8 +37,28 @@ const definitions = {
     schema: z.string().default(defaultGameId),
   },
   MARKET_DATA: {
-    help: 'price source: pricedb:URL | pyth:URL | file:PATH | synthetic[:SEED], or "primary|fallback"',
-    schema: z.string().default('pricedb:https://api--pricedb--tournament.crunchdao.cloud|synthetic:1'),
+    help:
+      'price source: pricedb:URL | pyth:URL | file:PATH, or two real ones "primary|fallback" (the second also ' +
+      'cross-checks the first); synthetic[:SEED] only alone, for demos and tests',
+    schema: z
+      .string()
+      .default('pricedb:https://api--pricedb--tournament.crunchdao.cloud|pyth:https://benchmarks.pyth.network'),
+  },
+  PRICE_REPAIR_WINDOW_SECONDS: {
+    help: 'each price ingestion run re-reads this trailing window: fills gaps, sees corrections',
+    schema: z.coerce.number().int().min(60).default(300),
+  },
+  PRICE_MAX_JUMP: {
+    help: 'per asset, the largest one-point move |ln(p/previous)| stored unconfirmed; "0.1" or "BTC=0.05,*=0.1"',
+    schema: z.string().default('BTC=0.05,ETH=0.05,SOL=0.08,XAU=0.03,*=0.1'),
+  },
+  PRICE_MAX_DIVERGENCE: {
+    help: 'largest |ln(a/b)| between the two sources for one minute before it is logged and shown in /healthz',
+    schema: z.coerce.number().positive().default(0.01),
+  },
+  FEED_MAX_LAG_SECONDS: {
+    help: "/healthz is degraded when an asset's newest stored price is older than this",
+    schema: z.coerce.number().positive().default(180),
   },
   PREDICT_EVERY_SECONDS: {
     help: 'period of the predict cycle schedule',

@@ -51,7 +51,22 @@ export {
   type PredictionStatus,
   predictionStatuses,
 } from './predictions.js';
-export { insertPrices, latestPriceTs, type PriceRow, pricesBetween, type StoredPrice } from './prices.js';
+export {
+  applyPriceCorrections,
+  type FeedRun,
+  insertPrices,
+  latestPriceTs,
+  longestHorizon,
+  type PriceCorrection,
+  type PriceHold,
+  type PriceRow,
+  pricesBetween,
+  recordFeedRun,
+  recordPriceCorrections,
+  recordPriceHolds,
+  releasePriceHolds,
+  type StoredPrice,
+} from './prices.js';
 export {
   applyRetention,
   defaultRetention,
@@ -67,6 +82,8 @@ export {
   type ScoringCursor,
   type ScoringPage,
   type ScoringPageOptions,
+  type SettlementOptions,
+  type SettlementRule,
   scoringPage,
 } from './score-batches.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';

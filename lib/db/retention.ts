@@ -69,11 +69,24 @@ export async function applyRetention(db: CommonQueryMethods, options: RetentionO
       LIMIT ${batch}
     )
   `);
-  const prices = await deleteInBatches(sql.unsafe`
-    DELETE FROM prices WHERE (asset, ts) IN (
-      SELECT asset, ts FROM prices WHERE ts < ${cutoff(policy.pricesDays)} LIMIT ${batch}
-    )
-  `);
+  const prices =
+    (await deleteInBatches(sql.unsafe`
+      DELETE FROM prices WHERE (asset, ts) IN (
+        SELECT asset, ts FROM prices WHERE ts < ${cutoff(policy.pricesDays)} LIMIT ${batch}
+      )
+    `)) +
+    // What the ingestion noted about prices (held points, corrections) goes with them.
+    (await deleteInBatches(sql.unsafe`
+      DELETE FROM price_holds WHERE (asset, ts, source) IN (
+        SELECT asset, ts, source FROM price_holds WHERE ts < ${cutoff(policy.pricesDays)} LIMIT ${batch}
+      )
+    `)) +
+    (await deleteInBatches(sql.unsafe`
+      DELETE FROM price_corrections WHERE (asset, ts, source, corrected_price) IN (
+        SELECT asset, ts, source, corrected_price FROM price_corrections
+        WHERE ts < ${cutoff(policy.pricesDays)} LIMIT ${batch}
+      )
+    `));
   const modelScoreSnapshots = await deleteInBatches(sql.unsafe`
     DELETE FROM model_score_snapshots WHERE (model_id, as_of) IN (
       SELECT model_id, as_of FROM model_score_snapshots WHERE as_of < ${cutoff(policy.snapshotsDays)} LIMIT ${batch}

@@ -33,20 +33,82 @@ export interface ScoringPageOptions {
   toInclusive?: boolean;
   /** Include predictions that already have a score (a rescore); by default only unscored ones. */
   rescore?: boolean;
+  /** Which predictions are ready: settled ones, and unsettled ones past the limit (default: 60 s / 30 s, no limit). */
+  settlement?: SettlementOptions;
+}
+
+/** What settles a prediction's prices (a game's `settlement`, see lib/game). */
+export interface SettlementRule {
+  /** A step is settled when a stored price lies within this many seconds of its time. */
+  stalenessSeconds: number;
+  /** The asset's newest stored point must be no earlier than resolvable_at minus this. */
+  reachSeconds: number;
+}
+
+export interface SettlementOptions extends SettlementRule {
+  /** Predictions with resolvable_at before this (unix seconds) are listed even unsettled: they are scored failed. */
+  expiredBefore?: number;
+}
+
+const defaultSettlement: SettlementOptions = { stalenessSeconds: 60, reachSeconds: 30 };
+
+/**
+ * True when prediction `p`'s asset has prices up to its resolvable_at, less `reach` (`newest`: the
+ * asset's newest stored point; docs/game.md#where-we-differ-from-crunchdaos-code), and every step time
+ * (resolvable_at - k·step, k = 0..horizon/step) has a stored price within the bound: the closest-price
+ * rule then never reaches further than that.
+ */
+function settled({ bound, reach }: CheckedSettlement, newest: ReturnType<typeof sql.fragment>) {
+  return sql.fragment`${newest} >= p.resolvable_at - make_interval(secs => ${reach}::float8) AND NOT EXISTS (
+    SELECT 1 FROM generate_series(0, p.horizon / p.step) AS k
+    WHERE NOT EXISTS (
+      SELECT 1 FROM prices x
+      WHERE x.asset = p.asset
+        AND x.ts BETWEEN p.resolvable_at - make_interval(secs => k * p.step + ${bound}::float8)
+                     AND p.resolvable_at - make_interval(secs => k * p.step - ${bound}::float8)
+    )
+  )`;
+}
+
+interface CheckedSettlement {
+  bound: number;
+  reach: number;
+  expiredBefore: number | null;
+}
+
+function checkedSettlement(options: SettlementOptions | undefined): CheckedSettlement {
+  const { stalenessSeconds, reachSeconds, expiredBefore } = options ?? defaultSettlement;
+  const nonNegative = z.number().finite().nonnegative();
+  return {
+    bound: nonNegative.parse(stalenessSeconds),
+    reach: nonNegative.parse(reachSeconds),
+    expiredBefore: expiredBefore === undefined ? null : seconds(expiredBefore, 'expiredBefore'),
+  };
 }
 
 const pageRow = z.object({ id: z.number(), cursorAt: z.string() });
 const cursorSchema = z.object({ resolvableAt: z.string().min(1), id: z.number().int() });
 
 /**
- * A page of predictions to score: those whose resolvable_at is covered by their asset's stored prices
- * (docs/game.md#where-we-differ-from-crunchdaos-code: never before), unscored unless `rescore`, optionally within [from, to), oldest first.
- * Assets are those of prediction_configs, active or not, as in scorablePredictions.
+ * A page of predictions to score: those whose prices are settled (every step has a stored price within
+ * the staleness bound, prices up to resolvable_at: docs/game.md#where-we-differ-from-crunchdaos-code; never before, never against a stale price), and those past the settlement limit
+ * (`expiredBefore`, scored failed), unscored unless `rescore`, optionally within [from, to), oldest
+ * first. Assets are those of prediction_configs, active or not, as in scorablePredictions.
  */
 export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOptions): Promise<ScoringPage> {
   const limit = z.number().int().positive().parse(options.limit);
   const after = options.after ? cursorSchema.parse(options.after) : null;
-  const conditions = [sql.fragment`p.resolvable_at <= latest.ts`];
+  const rule = checkedSettlement(options.settlement);
+  const { reach, expiredBefore } = rule;
+  const reachable = sql.fragment`latest.ts + make_interval(secs => ${reach}::float8)`;
+  // The first clause bounds the index range scan of the unscored predictions of each asset.
+  const conditions =
+    expiredBefore === null
+      ? [sql.fragment`p.resolvable_at <= ${reachable}`, settled(rule, sql.fragment`latest.ts`)]
+      : [
+          sql.fragment`p.resolvable_at <= greatest(${reachable}, to_timestamp(${expiredBefore}::float8))`,
+          sql.fragment`(p.resolvable_at < to_timestamp(${expiredBefore}::float8) OR (${settled(rule, sql.fragment`latest.ts`)}))`,
+        ];
   if (!options.rescore) conditions.push(sql.fragment`p.scored_at IS NULL`);
   if (after) {
     conditions.push(sql.fragment`(p.resolvable_at, p.id) > (${after.resolvableAt}::timestamptz, ${after.id}::bigint)`);
@@ -87,6 +149,7 @@ const batchRow = scorablePrediction.extend({
   scoreSuccess: z.boolean().nullable(),
   scoreFailedReason: z.string().nullable(),
   scorer: z.string().nullable(),
+  settled: z.boolean(),
 });
 
 export interface CurrentScore {
@@ -108,14 +171,25 @@ export interface BatchPrediction {
   resolvableAt: number;
   /** The stored score, if any (a rescore writes only what changed). */
   current: CurrentScore | null;
+  /** Whether every step has a stored price within the staleness bound (see scoringPage). */
+  settled: boolean;
 }
 
-/** The predictions with these ids, bodies and current scores included, by resolvable_at then id. */
-export async function loadScoringBatch(db: CommonQueryMethods, ids: readonly number[]): Promise<BatchPrediction[]> {
+/**
+ * The predictions with these ids, bodies, current scores and settlement (by `rule`, default 60 s and
+ * 30 s) included, by resolvable_at then id.
+ */
+export async function loadScoringBatch(
+  db: CommonQueryMethods,
+  ids: readonly number[],
+  rule: SettlementRule = defaultSettlement,
+): Promise<BatchPrediction[]> {
   const checked = z.array(z.number().int().positive()).parse(ids);
   if (checked.length === 0) return [];
+  const checkedRule = checkedSettlement(rule);
   const rows = await db.any(sql.type(batchRow)`
     SELECT p.id, p.model_id AS "modelId", p.asset, p.horizon, p.step, p.status, p.distributions,
+           coalesce(${settled(checkedRule, sql.fragment`(SELECT max(ts) FROM prices x WHERE x.asset = p.asset)`)}, false) AS settled,
            extract(epoch FROM p.performed_at)::float8 AS "performedAt",
            extract(epoch FROM p.resolvable_at)::float8 AS "resolvableAt",
            s.value AS "scoreValue", s.success AS "scoreSuccess", s.failed_reason AS "scoreFailedReason", s.scorer

@@ -3,6 +3,9 @@
 import type { BatchScore, ScorablePrediction, Scorer } from './definition.js';
 import type { PriceSeries } from './prices.js';
 
+/** The failure reason of a prediction whose prices never settled within the game's limit. */
+export const NO_SETTLED_PRICE = 'no settled price';
+
 /** Scores predictions in order; `pricesFor` returns the series of an asset (undefined when there is none). */
 export function scoreBatch(
   scorer: Scorer,
@@ -10,6 +13,10 @@ export function scoreBatch(
   pricesFor: (asset: string) => PriceSeries | undefined,
 ): BatchScore[] {
   const results = predictions.map((prediction) => {
+    // Past the settlement limit with a step still unpriced: failed, never scored on a stale price.
+    if (prediction.settled === false && prediction.status === 'SUCCESS') {
+      return { success: false, score: null, reason: NO_SETTLED_PRICE } as const;
+    }
     const prices = pricesFor(prediction.asset);
     if (prices === undefined || prices.length === 0) {
       return { success: false, score: null, reason: `No prices are known for asset ${prediction.asset}` } as const;

@@ -60,6 +60,11 @@ export interface ScorablePrediction {
   distributions: unknown;
   /** Unix seconds (fractional allowed): performed_at + horizon. */
   resolvableAt: number;
+  /**
+   * False when some step has no settled price (scored only once the game's settlement limit has passed:
+   * a SUCCESS prediction then fails with "no settled price"). Undefined means settled.
+   */
+  settled?: boolean;
 }
 
 export type PredictionScore =
@@ -90,6 +95,23 @@ export interface WindowLengths {
   anchor: number;
 }
 
+/**
+ * When a prediction's prices are final enough to score it (the score pass selects on this). A step is
+ * settled when a stored price lies within `stalenessSeconds` of its time (stored prices are closed
+ * minutes); a prediction is settled when all its steps are and the prices reach its resolvable_at
+ * (less `reachSeconds`).
+ */
+export interface Settlement {
+  stalenessSeconds: number;
+  /**
+   * The asset's prices must reach resolvable_at less this: for one-minute closes, 30 s means the
+   * minute nearest resolvable_at is stored (its close is final), so no later point can be nearer.
+   */
+  reachSeconds: number;
+  /** Seconds after resolvable_at when a prediction still unsettled is scored failed ("no settled price"). */
+  limitSeconds: number;
+}
+
 export interface GameDefinition {
   /** Our name for it, e.g. 'condor'. */
   id: string;
@@ -117,5 +139,6 @@ export interface GameDefinition {
   scorers: Readonly<Record<string, Scorer>>;
   defaultScorer: string;
   windows: WindowLengths;
+  settlement: Settlement;
   defaultPredictionConfigs: readonly PredictionConfig[];
 }

@@ -5,8 +5,19 @@ export interface FallbackOptions {
   logger?: Logger;
 }
 
+/** Synthetic prices are for demos and tests, asked for on their own: never a fallback of a real game. */
+function refuseSynthetic(source: PriceSource): void {
+  if (source.name === 'synthetic') {
+    throw new Error(
+      'a synthetic price source cannot be part of a fallback chain: a real game never falls back to ' +
+        'made-up prices. Chain real sources (e.g. "pricedb:URL|pyth:URL"), or use "synthetic:SEED" alone for a demo',
+    );
+  }
+}
+
 /**
- * Asks the primary source; when it fails, asks the fallback instead. Logs once when it switches to the
+ * Asks the primary source; when it fails, asks the fallback instead. Both must be real sources.
+ * Each point returned carries the name of the source that answered it. Logs once when it switches to the
  * fallback and once when the primary answers again, so the log says plainly where prices come from.
  * An empty answer is an answer (no new minute yet), not a failure. When both fail, the fallback's
  * error is thrown with the primary's as its cause.
@@ -17,10 +28,12 @@ export class FallbackSource implements PriceSource {
   private usingFallback = false;
 
   constructor(
-    private readonly primary: PriceSource,
-    private readonly fallback: PriceSource,
+    readonly primary: PriceSource,
+    readonly fallback: PriceSource,
     options: FallbackOptions = {},
   ) {
+    refuseSynthetic(primary);
+    refuseSynthetic(fallback);
     this.name = `${primary.name}, else ${fallback.name}`;
     this.logger = options.logger ?? createLogger('market-data');
   }
@@ -33,7 +46,7 @@ export class FallbackSource implements PriceSource {
   async fetch(asset: string, fromSec: number, toSec: number): Promise<PricePoint[]> {
     let primaryError: unknown;
     try {
-      const points = await this.primary.fetch(asset, fromSec, toSec);
+      const points = tagged(await this.primary.fetch(asset, fromSec, toSec), this.primary.name);
       if (this.usingFallback) {
         this.usingFallback = false;
         this.logger.info(
@@ -54,7 +67,7 @@ export class FallbackSource implements PriceSource {
       );
     }
     try {
-      return await this.fallback.fetch(asset, fromSec, toSec);
+      return tagged(await this.fallback.fetch(asset, fromSec, toSec), this.fallback.name);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(`no price source answered for ${asset}: ${reason}; then ${message}`, {
@@ -62,4 +75,16 @@ export class FallbackSource implements PriceSource {
       });
     }
   }
+}
+
+function tagged(points: PricePoint[], source: string): PricePoint[] {
+  return points.map((point) => ({ ...point, source: point.source ?? source }));
+}
+
+/**
+ * The real sources behind a configured source, primary first: a fallback chain's two members, else the
+ * source itself. The ingestion asks them one by one (the second also cross-checks the first).
+ */
+export function sourcesOf(source: PriceSource): PriceSource[] {
+  return source instanceof FallbackSource ? [...sourcesOf(source.primary), ...sourcesOf(source.fallback)] : [source];
 }

@@ -16,7 +16,8 @@ export interface PriceSourceSpecOptions {
 
 export const priceSourceSpecHelp =
   'pricedb:URL | pyth:URL | file:PATH (.json tick format or .csv asset,ts,price) | synthetic[:SEED]; ' +
-  'join two with "|" for a primary and its fallback, e.g. "pricedb:https://host|synthetic:1"';
+  'join two real sources with "|" for a primary and its fallback (also the cross-check), e.g. ' +
+  '"pricedb:https://host|pyth:https://host"; synthetic only alone (demos and tests)';
 
 /**
  * A price source from a one-line description, for configuration and the command line:

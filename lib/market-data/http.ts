@@ -1,22 +1,19 @@
-// What the HTTP price sources share: one GET of a JSON document (timeout, retries, status, parsing),
+// What the HTTP price sources share: one GET of a JSON document (timeout, size cap, status, parsing),
 // validation of its body, and the columnar answers both APIs send. Each source keeps its own format.
-import { setTimeout as sleep } from 'node:timers/promises';
+// There is no retry loop here: a fetch runs inside an activity, and Temporal's retry policy (visible in
+// the Web UI) retries the activity; a loop of our own would hide failures and multiply the wait.
 import type { z } from 'zod';
-import { createLogger, type Logger } from '../log/index.js';
+import type { Logger } from '../log/index.js';
 import { checkRequest, normalisePoints, type PricePoint, PriceSourceError, splitRange } from './source.js';
 
 export interface HttpOptions {
-  /** Per attempt, headers and body included (default 10 s). */
+  /** One request, headers and body included (default 10 s). */
   timeoutMs?: number;
-  /** Extra attempts after a timeout, network error, 429 or 5xx (default 3). Other answers fail at once. */
-  retries?: number;
-  /** Wait before the first retry; doubles each time (default 500 ms). */
-  backoffMs?: number;
+  /** Largest answer accepted, in bytes (default 4 MiB; a day of minutes is about 50 KB). */
+  maxBytes?: number;
 }
 
-export const httpDefaults = { timeoutMs: 10_000, retries: 3, backoffMs: 500 } satisfies Required<HttpOptions>;
-
-class Retryable extends Error {}
+export const httpDefaults = { timeoutMs: 10_000, maxBytes: 4 * 1024 * 1024 } satisfies Required<HttpOptions>;
 
 function describe(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
@@ -45,50 +42,57 @@ export function errorText(text: string): string {
   return text.slice(0, 200);
 }
 
-async function attempt(source: string, url: URL, timeoutMs: number): Promise<unknown> {
+class TooLarge extends Error {}
+
+/** The body as text, refusing more than maxBytes (announced or received) without reading the rest. */
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  const announced = Number(response.headers.get('content-length'));
+  if (Number.isFinite(announced) && announced > maxBytes) {
+    await response.body?.cancel();
+    throw new TooLarge(`announced ${announced} bytes`);
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new TooLarge(`more than ${maxBytes} bytes received`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * GET a JSON document once. Any failure (timeout, network error, an error status, an answer over the
+ * size cap, a body that is not JSON) throws PriceSourceError with the URL and the reason.
+ */
+export async function getJson(source: string, url: URL, options: HttpOptions): Promise<unknown> {
+  const { timeoutMs, maxBytes } = { ...httpDefaults, ...options };
   let response: Response;
   let text: string;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-    text = await response.text();
+    text = await boundedText(response, maxBytes);
   } catch (error) {
-    throw new Retryable(describe(error, timeoutMs), { cause: error });
+    if (error instanceof TooLarge) {
+      throw new PriceSourceError(source, `GET ${url} answered more than the ${maxBytes}-byte cap (${error.message})`);
+    }
+    throw new PriceSourceError(source, `GET ${url} failed: ${describe(error, timeoutMs)}`, { cause: error });
   }
   if (!response.ok) {
     const reason = `the server answered ${response.status} ${response.statusText}: ${errorText(text)}`.trim();
-    if (response.status >= 500 || response.status === 429) throw new Retryable(reason);
     throw new PriceSourceError(source, `GET ${url} failed: ${reason}`);
   }
   try {
     return JSON.parse(text);
   } catch {
     throw new PriceSourceError(source, `GET ${url} answered with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-}
-
-/**
- * GET a JSON document, retrying with exponential backoff on timeouts, network errors, 429 and 5xx.
- * Throws PriceSourceError with the URL and the last reason once attempts run out.
- */
-export async function getJson(source: string, url: URL, options: HttpOptions, logger: Logger): Promise<unknown> {
-  const { timeoutMs, retries, backoffMs } = { ...httpDefaults, ...options };
-  for (let attemptNo = 0; ; attemptNo += 1) {
-    try {
-      return await attempt(source, url, timeoutMs);
-    } catch (error) {
-      if (!(error instanceof Retryable)) throw error;
-      if (attemptNo >= retries) {
-        throw new PriceSourceError(source, `GET ${url} failed after ${attemptNo + 1} attempts: ${error.message}`, {
-          cause: error,
-        });
-      }
-      const wait = backoffMs * 2 ** attemptNo;
-      logger.warn(
-        { url: url.toString(), reason: error.message, attempt: attemptNo + 1, retryInMs: wait },
-        `price source ${source} did not answer properly (${error.message}); retrying in ${wait} ms`,
-      );
-      await sleep(wait);
-    }
   }
 }
 
@@ -105,6 +109,7 @@ export function endpoint(source: string, baseUrl: string, path: string): URL {
 }
 
 export interface JsonEndpointOptions extends HttpOptions {
+  /** Kept for the sources' signatures; the helper itself logs nothing (the activity does). */
   logger?: Logger;
 }
 
@@ -131,13 +136,12 @@ export function jsonEndpoint(
   options: JsonEndpointOptions,
 ): JsonEndpoint {
   const base = endpoint(source, baseUrl, path);
-  const logger = options.logger ?? createLogger('market-data', { source });
   return {
     url: base,
     async get(query, schema, expected) {
       const url = new URL(base);
       url.search = new URLSearchParams(query).toString();
-      const parsed = schema.safeParse(await getJson(source, url, options, logger));
+      const parsed = schema.safeParse(await getJson(source, url, options));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new PriceSourceError(

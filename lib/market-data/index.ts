@@ -1,4 +1,15 @@
-export { type FallbackOptions, FallbackSource } from './fallback.js';
+export {
+  type CheckBounds,
+  type Correction,
+  closedMinutes,
+  type Divergence,
+  type HeldPoint,
+  perAssetBound,
+  type Reconciliation,
+  reconcile,
+  type SourcedPoint,
+} from './checks.js';
+export { type FallbackOptions, FallbackSource, sourcesOf } from './fallback.js';
 export {
   type FileReplayOptions,
   FileReplaySource,

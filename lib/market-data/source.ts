@@ -3,6 +3,8 @@ export interface PricePoint {
   /** Unix seconds. */
   ts: number;
   price: number;
+  /** Which source answered it, when a source combines several (FallbackSource). */
+  source?: string;
 }
 
 /**

@@ -63,6 +63,10 @@ export const condor: GameDefinition = {
   scorers: { likelihood: likelihoodScorer, crps: crpsScorer },
   defaultScorer: 'likelihood',
   windows: { recent: 86_400, steady: 3 * 86_400, anchor: 7 * 86_400 },
+  // Prices are minute closes: a step's price is at most one minute from its time (never minutes away),
+  // the minute nearest resolvable_at must be in, and a prediction whose prices are still missing two
+  // hours after it resolved is scored failed.
+  settlement: { stalenessSeconds: 60, reachSeconds: 30, limitSeconds: 2 * 3600 },
   defaultPredictionConfigs: [
     { assets: DEFAULT_ASSETS, horizon: 86_400, step: 300, interval: 3_600 },
     { assets: DEFAULT_ASSETS, horizon: 3_600, step: 60, interval: 720 },
