@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type BatchPrediction,
@@ -10,13 +11,23 @@ import {
   type ScoringPageOptions,
   scoringPage,
 } from '../lib/db/index.js';
-import { type GameDefinition, getGame, getScorer, PriceSeries, type Scorer, scoreBatch } from '../lib/game/index.js';
+import {
+  type GameDefinition,
+  getGame,
+  getScorer,
+  PriceSeries,
+  type Scorer,
+  withFailurePenalty,
+} from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
+import { ScoreThreads } from '../lib/score-threads/index.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ScoringDeps {
   db: DatabasePool;
   logger?: Logger;
+  /** Where the scoring arithmetic runs (default: a pool of its own, the cores but one). */
+  threads?: ScoreThreads;
 }
 
 /** Which game and scorer: names travel through workflow history, the definitions stay in code. */
@@ -92,6 +103,9 @@ const sameScore = (current: BatchPrediction['current'], next: ScoreInput): boole
 /** Scoring (CPU-bound): runs on the `scoring` queue. */
 export function createScoringActivities(deps: ScoringDeps) {
   const log = deps.logger ?? createLogger('scoring');
+  // Off the event loop: a score pass must not stall the gateway, heartbeats or model deadlines that
+  // share the process (`coordinator start` runs everything in one).
+  const threads = deps.threads ?? new ScoreThreads();
   return {
     /**
      * Scores one batch and writes its scores. The activity reads the batch itself (bodies are ~40 KB
@@ -99,13 +113,21 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { scorer, label } = resolveScorer(input);
+      const { game, scorer, label } = resolveScorer(input);
+      const context = Context.current();
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds);
         const series = await seriesFor(deps.db, predictions);
         // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
         const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
-        const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
+        const each = await threads.score(
+          { game: game.id, ...(input.scorer ? { scorer: input.scorer } : {}), predictions: ready, series },
+          {
+            signal: context.cancellationSignal,
+            onProgress: (done, total) => context.heartbeat({ scored: done, of: total }),
+          },
+        );
+        const results = withFailurePenalty(scorer, each);
         const changed: ScoreInput[] = [];
         let scored = 0;
         let failed = 0;

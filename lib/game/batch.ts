@@ -1,21 +1,28 @@
 // Scoring a batch: each prediction on its own, then failed ones get the scorer's failure penalty,
 // which depends on the batch's successful scores (GAME.md §3 step 5).
-import type { BatchScore, ScorablePrediction, Scorer } from './definition.js';
+import type { BatchScore, PredictionScore, ScorablePrediction, Scorer } from './definition.js';
 import type { PriceSeries } from './prices.js';
 
-/** Scores predictions in order; `pricesFor` returns the series of an asset (undefined when there is none). */
-export function scoreBatch(
+/**
+ * Scores each prediction on its own, in order (the CPU-bound part, which can run on another thread in
+ * pieces); `pricesFor` returns the series of an asset (undefined when there is none).
+ */
+export function scoreEach(
   scorer: Scorer,
   predictions: readonly ScorablePrediction[],
   pricesFor: (asset: string) => PriceSeries | undefined,
-): BatchScore[] {
-  const results = predictions.map((prediction) => {
+): PredictionScore[] {
+  return predictions.map((prediction) => {
     const prices = pricesFor(prediction.asset);
     if (prices === undefined || prices.length === 0) {
       return { success: false, score: null, reason: `No prices are known for asset ${prediction.asset}` } as const;
     }
     return scorer.score(prediction, prices);
   });
+}
+
+/** The batch's scores: failed predictions get the penalty computed from the batch's successful scores. */
+export function withFailurePenalty(scorer: Scorer, results: readonly PredictionScore[]): BatchScore[] {
   const successful: number[] = [];
   for (const result of results) if (result.success) successful.push(result.score);
   const penalty = scorer.failurePenalty(successful);
@@ -24,4 +31,13 @@ export function scoreBatch(
       ? { success: true, score: result.score, reason: null }
       : { success: false, score: penalty, reason: result.reason },
   );
+}
+
+/** Scores predictions in order and applies the batch's failure penalty. */
+export function scoreBatch(
+  scorer: Scorer,
+  predictions: readonly ScorablePrediction[],
+  pricesFor: (asset: string) => PriceSeries | undefined,
+): BatchScore[] {
+  return withFailurePenalty(scorer, scoreEach(scorer, predictions, pricesFor));
 }
