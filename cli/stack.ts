@@ -7,11 +7,12 @@ import { activatePredictionGroups } from '../lib/db/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
+import { callDeadlineProblem, predictionGroupsOf } from '../lib/schedule/index.js';
 import { connectClient, ensureSchedules, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
-import { scheduleSettings } from './settings.js';
+import { predictTimeoutMs, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -63,16 +64,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env = process.env;
   // The local stack plays the demo game unless told otherwise: ranked models within minutes.
   const gameId = env.GAME || 'condor-demo';
-  // A cycle asks for every slot since the previous cycle: one longer than an asset's interval would ask
-  // that asset twice at once, on the same prices.
-  const shortestInterval = Math.min(...getGame(gameId).defaultPredictionConfigs.map((config) => config.interval));
   const settings: Settings = readSettings({
     ...env,
     GAME: gameId,
-    PREDICT_EVERY_SECONDS: env.PREDICT_EVERY_SECONDS || String(Math.min(60, shortestInterval)),
     SCORE_EVERY_SECONDS: env.SCORE_EVERY_SECONDS || '30',
   });
   const game = getGame(settings.GAME);
+  // The game's slots, as the stack activates them, must leave a model time to answer one before the next.
+  const problem = callDeadlineProblem(predictTimeoutMs(settings), predictionGroupsOf(game.defaultPredictionConfigs));
+  if (problem) throw new Error(`cannot start: ${problem}`);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) {
@@ -149,7 +149,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       leaderboard: `${gatewayUrl}/reports/leaderboard`,
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
-      'predict cycles': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-cycle`,
+      'predict slots': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-slots`,
       database: databaseUrl(settings).replace(/:[^:@/]*@/, ':***@'),
       'model discovery': orchestratorUrl,
     };

@@ -118,13 +118,15 @@ describe('coordinator start (npm start)', () => {
     const client = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
     try {
       const runs: string[] = [];
-      for await (const run of client.workflow.list({ query: 'WorkflowType = "predictCycle"' }))
+      for await (const run of client.workflow.list({ query: 'WorkflowType = "predictSlot"' }))
         runs.push(run.workflowId);
       expect(runs.length).toBeGreaterThan(0);
-      expect(runs.every((id) => id.startsWith('predict-cycle-'))).toBe(true);
-      // Left unset, the cycle period follows the game: each asset once a cycle, every 30 s here.
-      const schedule = await client.schedule.getHandle('predict-cycle').describe();
-      expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([30_000]);
+      // One run per slot, named by its instant: condor-quick has one every 7.5 s.
+      expect(runs.every((id) => /^predict-slot-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(000|500)Z$/.test(id))).toBe(true);
+      const schedule = await client.schedule.getHandle('predict-slots').describe();
+      expect(schedule.action.type === 'startWorkflow' && schedule.action.args).toEqual([
+        { windowSec: 600, shards: 1, timeoutMs: 5_000 },
+      ]);
     } finally {
       await client.connection.close();
     }

@@ -16,4 +16,6 @@ export {
   leaderboardRefresh,
 } from './leaderboard-refresh.js';
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
+export { type PredictSlotInput, type PredictSlotResult, predictSlot } from './predict-slot.js';
+export { type PredictSlotsInput, type PredictSlotsResult, predictSlots } from './predict-slots.js';
 export { type ScorePassInput, type ScorePassResult, type ScoringProgress, scorePass } from './score-pass.js';

@@ -36,14 +36,13 @@ const definitions = {
     help: 'price source: pricedb:URL | pyth:URL | file:PATH | synthetic[:SEED], or "primary|fallback"',
     schema: z.string().default('pricedb:https://api--pricedb--tournament.crunchdao.cloud|synthetic:1'),
   },
-  PREDICT_EVERY_SECONDS: {
-    help: 'period of the predict cycle schedule',
-    schema: z.coerce.number().positive().default(60),
+  PREDICT_TIMEOUT_SECONDS: {
+    help: "deadline of one model call, shorter than the gap between two slots of a model; unset: the game's",
+    schema: z.coerce.number().positive().optional(),
   },
-  PREDICT_TIMEOUT_SECONDS: { help: 'deadline of one model call', schema: z.coerce.number().positive().default(60) },
   SCORE_EVERY_SECONDS: { help: 'period of the score pass schedule', schema: z.coerce.number().positive().default(300) },
   MODEL_SHARDS: {
-    help: 'predict fan-out activities per cycle (spread over model-calls workers)',
+    help: 'predict fan-out activities per slot (spread over model-calls workers)',
     schema: z.coerce.number().int().positive().default(1),
   },
   MODEL_TRANSPORT: {

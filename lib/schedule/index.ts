@@ -1,2 +1,8 @@
-export { type DuePrediction, duePredictions, type PredictionGroup } from './due-predictions.js';
-export { callDeadlineProblem, type Slot, shortestSlotGapSec, slotsBetween } from './slot-grid.js';
+export { type DuePrediction, duePredictions, type PredictionGroup, predictionGroupsOf } from './due-predictions.js';
+export {
+  callDeadlineProblem,
+  type Slot,
+  shortestSlotGapSec,
+  slotRoundBoundMs,
+  slotsBetween,
+} from './slot-grid.js';

@@ -80,3 +80,11 @@ export function callDeadlineProblem(deadlineMs: number, groups: readonly Predict
     `the same model (${gapSec} s with the active prediction configs): set PREDICT_TIMEOUT_SECONDS below ${gapSec}`
   );
 }
+
+/**
+ * How long one slot's round may take at most: a price tick and a predict call, each bounded by the call
+ * deadline, and storing the answers (a minute). A slot's run and its activities are given this much.
+ */
+export function slotRoundBoundMs(callTimeoutMs: number): number {
+  return 2 * callTimeoutMs + 60_000;
+}

@@ -1,0 +1,105 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { StorageActivities } from '../activities/index.js';
+import { callDeadlineProblem, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
+import { searchAttributes } from '../lib/temporal/search-attributes.js';
+import { taskQueues } from '../lib/temporal/task-queues.js';
+import type { predictSlot } from './predict-slot.js';
+import { scheduledInstant } from './scheduled-instant.js';
+
+export interface PredictSlotsInput {
+  /** Where the run starts pacing (ISO). Default: the schedule's scheduled time, else the start time. */
+  scheduledAt?: string;
+  /** The run paces the slots up to the next multiple of this many seconds (the schedule's period). */
+  windowSec?: number;
+  /** Predict fan-out activities per slot. */
+  shards?: number;
+  /** Deadline of one model call. */
+  timeoutMs?: number;
+  /** A slot reached later than this after its instant (a worker was down) is left out. Default 60 s. */
+  lateLimitSec?: number;
+}
+
+export interface PredictSlotsResult {
+  from: string;
+  to: string;
+  /** Slot runs this run started. */
+  started: number;
+  /** Slots another run had started already (two pacing runs over the same window). */
+  alreadyStarted: number;
+  /** Slots left out because they were reached too late. */
+  late: number;
+}
+
+const storage = proxyActivities<StorageActivities>({
+  taskQueue: taskQueues.postgres,
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, maximumInterval: '10 seconds' },
+});
+
+/**
+ * Paces the prediction slots of one window: sleeps to each slot's instant (a durable timer, millisecond
+ * precision) and starts that slot's own run, `predict-slot-<ISO instant>`, without waiting for it. Slot
+ * runs so run beside each other, each bounded by the call deadline: a slow model never delays or drops
+ * the next slot. The grid comes from the active prediction configs, read once per window.
+ */
+export async function predictSlots(input: PredictSlotsInput = {}): Promise<PredictSlotsResult> {
+  const fromSec = scheduledInstant(input.scheduledAt);
+  const windowSec = input.windowSec ?? 600;
+  if (!(Number.isInteger(windowSec) && windowSec > 0)) {
+    throw ApplicationFailure.nonRetryable(`windowSec must be a positive whole number, got ${windowSec}`, 'BadInput');
+  }
+  const toSec = (Math.floor(fromSec / windowSec) + 1) * windowSec;
+  const shards = Math.max(1, Math.floor(input.shards ?? 1));
+  const timeoutMs = input.timeoutMs ?? 60_000;
+  const lateLimitMs = (input.lateLimitSec ?? 60) * 1000;
+  upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(fromSec * 1000) }]);
+
+  const groups = await storage.loadPredictionGroups();
+  const problem = callDeadlineProblem(timeoutMs, groups);
+  if (problem) log.warn(`${problem}: a slow model's call will run into its next slot, which then finds it busy`);
+  const assets = [...new Set(groups.flatMap((group) => group.assets))];
+
+  const result: PredictSlotsResult = {
+    from: new Date(fromSec * 1000).toISOString(),
+    to: new Date(toSec * 1000).toISOString(),
+    started: 0,
+    alreadyStarted: 0,
+    late: 0,
+  };
+  for (const slot of slotsBetween(fromSec, toSec, groups)) {
+    const slotMs = slot.slotSec * 1000;
+    // Date.now() in a workflow is the time of the current activation: replays see the same.
+    const wait = slotMs - Date.now();
+    if (wait > 0) await sleep(Math.ceil(wait));
+    if (Date.now() - slotMs > lateLimitMs) {
+      result.late++;
+      continue;
+    }
+    const slotAt = new Date(slotMs).toISOString();
+    try {
+      await startChild<typeof predictSlot>('predictSlot', {
+        workflowId: `predict-slot-${slotAt}`,
+        args: [{ slotAt, due: slot.due, assets, shards, timeoutMs }],
+        // The slot's run outlives this one (the window's last slot ends after it), and never runs twice.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowRunTimeout: slotRoundBoundMs(timeoutMs),
+      });
+      result.started++;
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      result.alreadyStarted++;
+    }
+  }
+  if (result.late > 0) log.warn(`${result.late} slot(s) of this window were reached too late and left out`);
+  return result;
+}
