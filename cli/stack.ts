@@ -12,6 +12,8 @@ import { connectClient, ensureSchedules, type RunningDevServer, startDevServer }
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
+import { chooseDatabase } from './database.js';
+import { redact } from './options.js';
 import { predictTimeoutMs, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -64,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env = process.env;
   // The local stack plays the demo game unless told otherwise: ranked models within minutes.
   const gameId = env.GAME || 'condor-demo';
-  const settings: Settings = readSettings({
+  let settings: Settings = readSettings({
     ...env,
     GAME: gameId,
     SCORE_EVERY_SECONDS: env.SCORE_EVERY_SECONDS || '30',
@@ -101,7 +103,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       stops.push(() => temporal!.stop());
     }
 
-    // PostgreSQL: created and migrated; the demo game's prediction configs made the active ones.
+    // PostgreSQL: DATABASE_URL, the machine's server or an embedded one; created and migrated; the demo
+    // game's prediction configs made the active ones.
+    const database = await chooseDatabase(settings.DATABASE_URL, options.dataDir, logger);
+    stops.push(() => database.stop());
+    settings = { ...settings, DATABASE_URL: database.url };
     const db = await openDatabase(settings, logger, 2);
     stops.push(() => db.end());
     const active = await activatePredictionGroups(db, game.defaultPredictionConfigs);
@@ -150,7 +156,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
       'predict slots': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-slots`,
-      database: databaseUrl(settings).replace(/:[^:@/]*@/, ':***@'),
+      database: `${redact(databaseUrl(settings))} (${database.source})`,
       'model discovery': orchestratorUrl,
     };
     if (orchestrator?.httpPort) urls['models (orchestrator API)'] = `http://127.0.0.1:${orchestrator.httpPort}/models`;

@@ -131,21 +131,27 @@ function canConnect(host, port) {
   });
 }
 
+// `npm start` falls back to an embedded PostgreSQL (cli/database.ts) when none answers; the tests need the
+// machine's server (faster, and what CI has), so only `--tests` insists on it.
 async function ensurePostgres() {
   if (process.env.DATABASE_URL) return; // the user's database: theirs to run
   if (await canConnect('127.0.0.1', 5432)) return;
+  const noServer = (why) => {
+    if (forTests) fail(`${why}; the tests need one: install PostgreSQL or set DATABASE_URL`);
+    say(`${why}: npm start will run an embedded PostgreSQL`);
+  };
   const clusters = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
-  if (clusters.length === 0) {
-    say('no PostgreSQL on 127.0.0.1:5432 and no local cluster to start; set DATABASE_URL to use another one');
-    return;
-  }
+  if (clusters.length === 0) return noServer('no PostgreSQL on 127.0.0.1:5432 and no local cluster to start');
   say(`starting the local PostgreSQL cluster ${clusters[0]}/main ...`);
-  run('pg_ctlcluster', ['--skip-systemctl-redirect', clusters[0], 'main', 'start']);
+  const started = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', clusters[0], 'main', 'start'], {
+    stdio: 'inherit',
+  });
+  if (started.status !== 0) return noServer(`the local PostgreSQL cluster ${clusters[0]}/main did not start`);
   for (let i = 0; i < 30; i++) {
     if (await canConnect('127.0.0.1', 5432)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  fail('PostgreSQL was started but does not accept connections on 127.0.0.1:5432');
+  noServer('PostgreSQL was started but does not accept connections on 127.0.0.1:5432');
 }
 
 // --- test-only tools ---------------------------------------------------------------------------

@@ -67,7 +67,12 @@ export async function runWorkers(
     for (const queue of queues) {
       switch (queue) {
         case taskQueues.coordinator:
-          workers.push(await createCoordinatorWorker(base));
+          workers.push(
+            await createCoordinatorWorker({
+              ...base,
+              ...(settings.WORKFLOW_BUNDLE ? { workflowBundlePath: settings.WORKFLOW_BUNDLE } : {}),
+            }),
+          );
           break;
         case taskQueues.postgres:
           workers.push(

@@ -23,8 +23,13 @@ export async function createBenchDatabase(options: {
   fromSec: number;
   historySec: number;
   logger: Logger;
+  /** The server to make it on (default DATABASE_URL's, else the local one). */
+  serverUrl?: string;
 }): Promise<BenchDatabase> {
-  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const server = withDatabase(
+    options.serverUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    'postgres',
+  );
   const name = `bench_predict_cycle_${randomBytes(4).toString('hex')}`;
   await withClient(server, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   const url = withDatabase(server, name);

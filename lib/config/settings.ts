@@ -24,6 +24,10 @@ const definitions = {
     help: 'Web UI port of the local dev server (npm start)',
     schema: z.coerce.number().int().default(8233),
   },
+  WORKFLOW_BUNDLE: {
+    help: 'a workflow bundle built ahead (coordinator bundle-workflows); unset: workers bundle workflows/ at start',
+    schema: z.string().optional(),
+  },
   ORCHESTRATOR_URL: {
     help: 'discovery WebSocket of the model orchestrator, ws://host:port/{crunch_id}',
     schema: z.string().default('ws://127.0.0.1:9091/condorgame'),

@@ -1,5 +1,5 @@
 import type { DatabasePool } from '../db/index.js';
-import { markFullHistorySent, pricesBetween } from '../db/index.js';
+import { forgetFeed, loadFeedState, markFullHistorySent, pricesBetween, recordFeedMarks } from '../db/index.js';
 import type { GameDefinition, TickData } from '../game/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import type { CallResult, ModelInfo, ModelRunnerClient } from '../model-runner/index.js';
@@ -46,28 +46,35 @@ const LISTED_FAILURES = 10;
 const LISTED_ERROR_CHARS = 300;
 
 /**
- * Keeps every connected model deployment's price store current. It remembers, per deployment and
- * asset, the last price time it delivered; a deployment it has not fed yet, or that was set up again
- * (its instance may be new), gets the whole history first (GAME.md §7: upstream sent the incremental
- * tick first and the model lost its history). The memory lives with the connections it describes.
+ * Keeps every connected model deployment's price store current. How far each deployment has been fed lives
+ * in the database (deployments.full_history_sent_at and feed_marks), shared by every model-calls worker, so a
+ * deployment gets its whole history once, whichever worker calls it. A deployment not fed yet, or set up
+ * again after a reconnect (its instance may be new), gets the whole history first (docs/game.md: upstream
+ * sent the incremental tick first and the model lost its history).
  */
 export class PriceFeed {
-  private readonly delivered = new Map<string, Map<string, number>>();
+  /** Deployments fed as of the last feed(): the predict round right after it asks only these. */
+  private readonly fed = new Set<string>();
   private readonly historySeconds: number;
   private readonly log: Logger;
 
   constructor(private readonly options: PriceFeedOptions) {
     this.historySeconds = options.historySeconds ?? 30 * 86_400;
     this.log = options.logger ?? createLogger('price-feed');
-    const forget = (model: ModelInfo) => this.delivered.delete(model.deploymentId);
-    options.client.on('model-joined', forget);
-    options.client.on('model-reconnected', forget);
-    options.client.on('model-left', forget);
+    options.client.on('model-reconnected', (model: ModelInfo) => {
+      this.fed.delete(model.deploymentId);
+      forgetFeed(options.db, [model.deploymentId]).catch((error: Error) =>
+        this.log.warn(
+          { deploymentId: model.deploymentId, error: error.message },
+          'could not record that a reconnected model needs its history again',
+        ),
+      );
+    });
   }
 
-  /** Whether the deployment has received its history (and may be asked to predict). */
+  /** Whether the deployment has received its history (and may be asked to predict), as of the last feed(). */
   isFed(model: ModelInfo): boolean {
-    return this.delivered.has(model.deploymentId);
+    return this.fed.has(model.deploymentId);
   }
 
   async feed(request: FeedRequest): Promise<FeedSummary> {
@@ -76,10 +83,20 @@ export class PriceFeed {
     const models = client.models().filter((model) => inShard(model.modelId, shard));
     const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
 
+    const states = await loadFeedState(
+      db,
+      models.map((model) => model.deploymentId),
+    );
+    for (const model of models) {
+      if (states.get(model.deploymentId)?.fed) this.fed.add(model.deploymentId);
+      else this.fed.delete(model.deploymentId);
+    }
+
     // Deployments that are equally far behind get one identical payload.
     const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();
     for (const model of models) {
-      const marks = this.delivered.get(model.deploymentId);
+      const state = states.get(model.deploymentId);
+      const marks = state?.fed ? state.marks : undefined;
       const key = marks ? request.assets.map((asset) => marks.get(asset) ?? '-').join('|') : 'new';
       const group = groups.get(key) ?? { marks, models: [] };
       group.models.push(model);
@@ -100,6 +117,7 @@ export class PriceFeed {
     };
 
     const fullHistorySent: ModelInfo[] = [];
+    const newMarks: Array<{ deploymentId: string; asset: string; fedUntil: number }> = [];
     for (const group of groups.values()) {
       const fresh = group.marks === undefined;
       const data: TickData = {};
@@ -133,9 +151,9 @@ export class PriceFeed {
           }
           continue;
         }
-        const marks = new Map(group.marks ?? []);
-        for (const [asset, ts] of newest) marks.set(asset, ts);
-        this.delivered.set(result.model.deploymentId, marks);
+        for (const [asset, fedUntil] of newest)
+          newMarks.push({ deploymentId: result.model.deploymentId, asset, fedUntil });
+        this.fed.add(result.model.deploymentId);
         summary.ticked++;
         if (fresh) {
           summary.fullHistory++;
@@ -152,6 +170,7 @@ export class PriceFeed {
         Date.now() / 1000,
       );
     }
+    await recordFeedMarks(db, newMarks);
     if (summary.failedCount > 0) {
       this.log.warn(
         { failed: summary.failed, count: summary.failedCount },

@@ -7,6 +7,13 @@ export {
   recordDeployments,
 } from './deployments.js';
 export {
+  type EmbeddedPostgresOptions,
+  embeddedPostgresBinaries,
+  type RunningEmbeddedPostgres,
+  startEmbeddedPostgres,
+} from './embedded-server.js';
+export { type FeedMarkInput, type FeedState, forgetFeed, loadFeedState, recordFeedMarks } from './feed-marks.js';
+export {
   defaultMigrationsDirectory,
   type MigrateOptions,
   type MigrateResult,
