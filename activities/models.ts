@@ -25,6 +25,12 @@ export interface TickModelsInput {
 export interface PredictShardInput extends TickModelsInput {
   due: DuePrediction[];
   timeoutMs: number;
+  /**
+   * Tick the shard's models before asking them (default true: a cycle's own feed). A slot passes false:
+   * the models are fed after each price ingestion (feedModels), and a tick to a slow model must not
+   * stand between the slot's instant and the honest models' calls.
+   */
+  feed?: boolean;
 }
 
 export function createModelActivities(deps: ModelDeps) {
@@ -43,13 +49,15 @@ export function createModelActivities(deps: ModelDeps) {
     },
 
     /**
-     * Asks the shard's models for the due predictions and stores every answer. It feeds first: on a
-     * retry, or on another worker than the tick ran on, a model must still have its history before
-     * it predicts (a no-op when the tick already did it).
+     * Asks the shard's models for the due predictions and stores every answer. It feeds first (unless
+     * told not to): on a retry, or on another worker than the tick ran on, a model must still have its
+     * history before it predicts (a no-op when the tick already did it). Told not to, it only reads
+     * which models are fed, and asks those.
      */
     async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
       return withHeartbeat(async () => {
-        await feed.feed(input);
+        if (input.feed === false) await feed.refresh(input.shard);
+        else await feed.feed(input);
         return predictRound(
           { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
           { due: input.due, shard: input.shard, timeoutMs: input.timeoutMs },

@@ -9,6 +9,7 @@ export {
   backfillScores,
   backfillSlice,
 } from './backfill-scores.js';
+export { type FeedModelsInput, type FeedModelsResult, feedModels } from './feed-models.js';
 export { type IngestPricesInput, type IngestPricesResult, ingestPrices } from './ingest-prices.js';
 export {
   type LeaderboardRefreshInput,

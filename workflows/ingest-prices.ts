@@ -1,12 +1,16 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ParentClosePolicy, proxyActivities, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MarketDataActivities, StorageActivities } from '../activities/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { taskQueues } from '../lib/temporal/task-queues.js';
+import type { feedModels } from './feed-models.js';
 import { scheduledInstant } from './scheduled-instant.js';
 
 export interface IngestPricesInput {
   /** Fetch prices up to this instant (ISO). Default: the schedule's scheduled time, else the start time. */
   scheduledAt?: string;
+  /** Fan-out of the models' feed that follows (as for the slots). */
+  shards?: number;
 }
 
 export interface IngestPricesResult {
@@ -34,7 +38,8 @@ const marketData = proxyActivities<MarketDataActivities>({
  * Price ingestion on its own cadence, apart from the model calls: whatever the models do, the price
  * store (and so scoring and the leaderboard) keeps its pace. Stores what is new since the newest stored
  * price of each active asset, up to the scheduled instant; the writes are idempotent, so a retried,
- * repeated or overlapping run stores nothing twice.
+ * repeated or overlapping run stores nothing twice. Then it starts the models' feed of those prices,
+ * `feed-models-<instant>`, and does not wait for it.
  */
 export async function ingestPrices(input: IngestPricesInput = {}): Promise<IngestPricesResult> {
   const untilSec = scheduledInstant(input.scheduledAt);
@@ -42,6 +47,19 @@ export async function ingestPrices(input: IngestPricesInput = {}): Promise<Inges
   const groups = await storage.loadPredictionGroups();
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
   const prices = await marketData.syncPrices({ assets, untilSec });
+  const untilAt = new Date(untilSec * 1000).toISOString();
+  try {
+    await startChild<typeof feedModels>('feedModels', {
+      workflowId: `feed-models-${untilAt}`,
+      args: [{ untilAt, assets, shards: Math.max(1, Math.floor(input.shards ?? 1)) }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowRunTimeout: '15 minutes',
+    });
+  } catch (error) {
+    // A retried or repeated ingestion of the same instant: its feed runs already.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
   return {
     scheduledAt: new Date(untilSec * 1000).toISOString(),
     pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),

@@ -10,7 +10,7 @@ export interface PredictSlotInput {
   slotAt: string;
   /** The predictions due at that instant (lib/schedule `slotsBetween`). */
   due: DuePrediction[];
-  /** Every active asset: the models' price stores are brought up to the slot for all of them. */
+  /** Every active asset. */
   assets: string[];
   /** Predict fan-out activities (spread over model-calls workers). */
   shards?: number;
@@ -27,8 +27,9 @@ export interface PredictSlotResult {
 }
 
 /**
- * One prediction slot: bring every model's price store up to the slot's instant, ask every model for the
- * predictions due at it, store every answer. The slot's instant is in the run's id (`predict-slot-<ISO>`),
+ * One prediction slot: ask every fed model for the predictions due at the slot's instant and store every
+ * answer. The models' price stores are kept current apart from the slots, after each price ingestion
+ * (feedModels), so a model slow to take a tick never stands between a slot and the other models' calls. The slot's instant is in the run's id (`predict-slot-<ISO>`),
  * so Temporal never starts a slot twice, and rows are keyed by it, so a retried shard stores nothing twice.
  * Each slot is its own run: a slow model holds its own answer only, never the next slot.
  */
@@ -63,6 +64,8 @@ export async function predictSlot(input: PredictSlotInput): Promise<PredictSlotR
         shard: { index, count: shards },
         due: input.due,
         timeoutMs,
+        // The models are fed after each price ingestion (feedModels): nothing stands before the calls.
+        feed: false,
       }),
     ),
   );

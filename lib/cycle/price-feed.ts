@@ -77,20 +77,33 @@ export class PriceFeed {
     return this.fed.has(model.deploymentId);
   }
 
-  async feed(request: FeedRequest): Promise<FeedSummary> {
-    const { client, db, game } = this.options;
-    const shard = request.shard ?? wholeFleet;
-    const models = client.models().filter((model) => inShard(model.modelId, shard));
-    const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
+  /**
+   * Reads which of the shard's deployments have their history (whichever worker fed them), without
+   * calling any model: a predict round asks those, and no tick stands between a slot and its call.
+   */
+  async refresh(shard: Shard = wholeFleet): Promise<void> {
+    await this.loadStates(this.options.client.models().filter((model) => inShard(model.modelId, shard)));
+  }
 
+  private async loadStates(models: readonly ModelInfo[]) {
     const states = await loadFeedState(
-      db,
+      this.options.db,
       models.map((model) => model.deploymentId),
     );
     for (const model of models) {
       if (states.get(model.deploymentId)?.fed) this.fed.add(model.deploymentId);
       else this.fed.delete(model.deploymentId);
     }
+    return states;
+  }
+
+  async feed(request: FeedRequest): Promise<FeedSummary> {
+    const { client, db, game } = this.options;
+    const shard = request.shard ?? wholeFleet;
+    const models = client.models().filter((model) => inShard(model.modelId, shard));
+    const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
+
+    const states = await this.loadStates(models);
 
     // Deployments that are equally far behind get one identical payload.
     const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();

@@ -39,7 +39,8 @@ export const ingestPricesEverySeconds = 60;
  * start of the same instant is refused by Temporal itself.
  * - ingest-prices: every minute, apart from the model calls so prices never wait for a model. SKIP: the
  *   next run fetches whatever a skipped one would have (its writes are idempotent); a run is bounded to
- *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it.
+ *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it. Each
+ *   run then starts the models' feed of the new prices (feedModels) without waiting for it.
  * - predict-slots: every ten minutes a run that sleeps to each slot instant of the window (the grid of
  *   the prediction configs, fractional seconds included, which a schedule cannot express: Temporal
  *   rounds interval schedules to whole seconds) and starts that slot's own run, `predict-slot-<instant>`,
@@ -59,7 +60,7 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         workflowType: 'ingestPrices',
         workflowId: scheduleIds.ingestPrices,
         taskQueue: taskQueues.coordinator,
-        args: [{}],
+        args: [{ shards: settings.modelShards }],
         workflowRunTimeout: '10 minutes',
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
