@@ -1,23 +1,19 @@
 // Activities are thin adapters between workflows and lib/: each factory closes over the worker's
-// long-lived resources (database pool, model client, price source). Workflows import these types only.
+// long-lived resources (database pool, model client, price source). Workers register one interface per
+// task queue (queues.ts); workflows import those types only.
 
+export { resolveScorer, type ScorerChoice, workerGame } from './game.js';
+export type { LeaderboardDeps, RefreshLeaderboardInput } from './leaderboard.js';
+export type { MarketDataDeps } from './market-data.js';
+export type { ModelDeps, PredictShardInput, TickModelsInput } from './models.js';
 export {
-  createLeaderboardActivities,
-  type LeaderboardActivities,
-  type LeaderboardDeps,
-  type RefreshLeaderboardInput,
-} from './leaderboard.js';
-export { createMarketDataActivities, type MarketDataActivities, type MarketDataDeps } from './market-data.js';
-export { createModelActivities, type ModelActivities, type ModelDeps } from './models.js';
-export {
-  createScoreListingActivities,
-  createScoringActivities,
-  resolveScorer,
-  type ScoreListingActivities,
-  type ScorePredictionsInput,
-  type ScorePredictionsResult,
-  type ScorerChoice,
-  type ScoringActivities,
-  type ScoringDeps,
-} from './scoring.js';
-export { createStorageActivities, type StorageActivities, type StorageDeps } from './storage.js';
+  createModelCallsQueueActivities,
+  createPostgresQueueActivities,
+  createScoringQueueActivities,
+  type ModelCallsQueueActivities,
+  type PostgresQueueActivities,
+  type PostgresQueueDeps,
+  type ScoringQueueActivities,
+} from './queues.js';
+export type { ScorePredictionsInput, ScorePredictionsResult, ScoringDeps } from './scoring.js';
+export type { StorageDeps } from './storage.js';

@@ -1,11 +1,14 @@
 import { applyRetention, type DatabasePool, type RetentionPolicy, type RetentionResult } from '../lib/db/index.js';
+import type { GameDefinition } from '../lib/game/index.js';
 import { leaderboardInstants, type RefreshResult, refreshLeaderboard } from '../lib/leaderboard/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
+import { resolveScorer, type ScorerChoice } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
-import { resolveScorer, type ScorerChoice } from './scoring.js';
 
 export interface LeaderboardDeps {
   db: DatabasePool;
+  /** The worker's game (the GAME setting): a leaderboard of another game is refused. */
+  game: GameDefinition;
   logger?: Logger;
 }
 
@@ -20,7 +23,7 @@ export function createLeaderboardActivities(deps: LeaderboardDeps) {
   return {
     /** Windows, snapshots and ranks at one instant (idempotent per instant); the scorer gives the direction. */
     async refreshLeaderboard(input: RefreshLeaderboardInput): Promise<RefreshResult> {
-      const { game, scorer } = resolveScorer(input);
+      const { game, scorer } = resolveScorer(input, deps.game);
       return withHeartbeat(async () => {
         const result = await refreshLeaderboard(deps.db, {
           asOf: input.asOf,

@@ -4,6 +4,7 @@ import type { GameDefinition } from '../lib/game/index.js';
 import type { Logger } from '../lib/log/index.js';
 import type { ModelRunnerClient } from '../lib/model-runner/index.js';
 import type { DuePrediction } from '../lib/schedule/index.js';
+import { workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ModelDeps {
@@ -17,6 +18,8 @@ export interface ModelDeps {
 }
 
 export interface TickModelsInput {
+  /** The workflow's game: it must be the worker's (the worker's models are that game's). */
+  game: string;
   assets: string[];
   untilSec: number;
   shard: Shard;
@@ -45,6 +48,7 @@ export function createModelActivities(deps: ModelDeps) {
   return {
     /** Sends the new prices to every model of the shard (the whole history to a deployment new to it). */
     async tickModels(input: TickModelsInput): Promise<FeedSummary> {
+      workerGame(input.game, deps.game);
       return withHeartbeat(() => feed.feed(input));
     },
 
@@ -55,6 +59,7 @@ export function createModelActivities(deps: ModelDeps) {
      * which models are fed, and asks those.
      */
     async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
+      workerGame(input.game, deps.game);
       return withHeartbeat(async () => {
         if (input.feed === false) await feed.refresh(input.shard);
         else await feed.feed(input);

@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   type BatchPrediction,
   type DatabasePool,
@@ -11,46 +10,23 @@ import {
   type ScoringPageOptions,
   scoringPage,
 } from '../lib/db/index.js';
-import {
-  type GameDefinition,
-  getGame,
-  getScorer,
-  PriceSeries,
-  type Scorer,
-  withFailurePenalty,
-} from '../lib/game/index.js';
+import { type GameDefinition, PriceSeries, withFailurePenalty } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { ScoreThreads } from '../lib/score-threads/index.js';
+import { resolveScorer, type ScorerChoice } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ScoringDeps {
   db: DatabasePool;
+  /** The worker's game (the GAME setting): a batch of another game is refused. */
+  game: GameDefinition;
   logger?: Logger;
   /** Where the scoring arithmetic runs (default: a pool of its own, the cores but one). */
   threads?: ScoreThreads;
 }
 
-/** Which game and scorer: names travel through workflow history, the definitions stay in code. */
-export interface ScorerChoice {
-  /** A game id of lib/game, e.g. 'condor'. */
-  game: string;
-  /** A scorer of that game; default: the game's default scorer. */
-  scorer?: string;
-}
-
-/** The game and scorer by name; an unknown one fails the workflow at once (no retry can fix it). */
-export function resolveScorer(choice: ScorerChoice): { game: GameDefinition; scorer: Scorer; label: string } {
-  try {
-    const game = getGame(choice.game);
-    const scorer = getScorer(game, choice.scorer);
-    return { game, scorer, label: `${game.id}-${scorer.name}` };
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownScorer');
-  }
-}
-
 export interface ScorePredictionsInput extends ScorerChoice {
-  /** One scoring batch: the failure penalty is the batch's (GAME.md §3 step 5). */
+  /** One scoring batch: the failure penalty is the batch's (docs/game.md#likelihood step 5). */
   predictionIds: number[];
 }
 
@@ -113,12 +89,12 @@ export function createScoringActivities(deps: ScoringDeps) {
      * harmless upsert and the history only carries ids and counts.
      */
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
-      const { game, scorer, label } = resolveScorer(input);
+      const { game, scorer, label } = resolveScorer(input, deps.game);
       const context = Context.current();
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds);
         const series = await seriesFor(deps.db, predictions);
-        // GAME.md §7: a prediction is scored only once its asset's prices reach its resolvable_at.
+        // docs/game.md#where-we-differ-from-crunchdaos-code: a prediction is scored only once its asset's prices reach its resolvable_at.
         const ready = predictions.filter((p) => series.get(p.asset)?.covers(p.resolvableAt));
         const each = await threads.score(
           { game: game.id, ...(input.scorer ? { scorer: input.scorer } : {}), predictions: ready, series },
@@ -166,7 +142,7 @@ export function createScoringActivities(deps: ScoringDeps) {
 export type ScoringActivities = ReturnType<typeof createScoringActivities>;
 
 /** The score pass's reads of what to score next: they run on the `postgres` queue. */
-export function createScoreListingActivities(deps: ScoringDeps) {
+export function createScoreListingActivities(deps: { db: DatabasePool }) {
   return {
     /** The next page of predictions to score (ids only), after a cursor, optionally within a range. */
     async nextScoringPage(input: ScoringPageOptions): Promise<ScoringPage> {

@@ -55,7 +55,7 @@ async function generate(db: CommonQueryMethods, models: number, days: number, as
     INSERT INTO models (model_id, name)
     SELECT 'model-' || lpad(i::text, 5, '0'), 'model ' || i FROM generate_series(0, ${models - 1}::int) i
   `);
-  // Each (horizon, step) group predicts its assets round-robin, one every interval / assets (GAME.md §2).
+  // Each (horizon, step) group predicts its assets round-robin, one every interval / assets (docs/game.md#predict-schedule).
   await timed(`${models} models x ${days} days of predictions`, () =>
     db.query(sql.unsafe`
       INSERT INTO predictions (model_id, asset, horizon, step, status, performed_at, resolvable_at, scheduled_at, scored_at)

@@ -9,16 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { executeWorkflow } from '../cli/workflows.js';
 import { PriceFeed } from '../lib/cycle/index.js';
 import { condor } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { createTemporalTestEnv } from '../test/support/temporal.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { PredictCycleResult } from '../workflows/index.js';
 import { baselineCycle, storeNewPrices } from './predict-cycle/baseline.js';
 import { type BenchDatabase, createBenchDatabase } from './predict-cycle/database.js';
 import { BenchFleet } from './predict-cycle/fleet.js';
@@ -93,11 +92,10 @@ async function workflowCycle(context: SizeContext, untilSec: number): Promise<Ti
   const workflowId = `bench-predict-cycle-${context.size}-${untilSec}`;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = (await context.env.client.workflow.execute('predictCycle', {
-    taskQueue: taskQueues.coordinator,
+  const result = await executeWorkflow(context.env.client, 'predictCycle', {
     workflowId,
     args: [{ scheduledAt: new Date(untilSec * 1000).toISOString(), periodSec: PERIOD_SEC, timeoutMs: CALL_TIMEOUT_MS }],
-  })) as PredictCycleResult;
+  });
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
   if (result.predictionsStored !== context.size || result.byStatus.SUCCESS !== context.size) {
@@ -170,7 +168,9 @@ export default async function predictCycle(args: string[]): Promise<Record<strin
     env = await createTemporalTestEnv();
     const connection = { connection: env.nativeConnection };
     startWorker(await createCoordinatorWorker(connection));
-    startWorker(await createPostgresWorker({ ...connection, db: database.pool, source, logger: cycleLogger }));
+    startWorker(
+      await createPostgresWorker({ ...connection, db: database.pool, game: condor, source, logger: cycleLogger }),
+    );
 
     for (const size of options.sizes) {
       progress(`${size} endpoints: starting and connecting`);

@@ -1,5 +1,5 @@
-// Predictions scored per second, ours against a Python loop over densitypdf doing the same GAME.md
-// §3 (likelihood) and §4 (CRPS with numpy) scoring, measured in the same run on the same input.
+// Predictions scored per second, ours against a Python loop over densitypdf doing the same
+// scoring (docs/game.md#likelihood, and docs/game.md#crps with numpy), measured in the same run on the same input.
 // `npm run bench -- scoring [--seconds S] [--rounds R] [--predictions N]`
 import { scoreCrps, scoreLikelihood } from '../lib/game/condor/index.js';
 import { runReference } from '../lib/game/condor/python/reference.js';

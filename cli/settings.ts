@@ -1,6 +1,6 @@
 import type { Settings } from '../lib/config/index.js';
 import { getGame } from '../lib/game/index.js';
-import type { ScheduleSettings } from '../lib/temporal/index.js';
+import type { ScheduleSettings } from './schedules.js';
 
 /** The schedules as the settings ask for them. */
 export function scheduleSettings(settings: Settings): ScheduleSettings {

@@ -8,12 +8,13 @@ import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
 import { callDeadlineProblem, predictionGroupsOf } from '../lib/schedule/index.js';
-import { connectClient, ensureSchedules, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
+import { connectClient, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
 import { chooseDatabase } from './database.js';
 import { redact } from './options.js';
+import { ensureSchedules } from './schedules.js';
 import { predictTimeoutMs, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');

@@ -1,7 +1,7 @@
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
 /**
- * `{model_id}_{YYYYmmdd_HHMMSS_mmm}` in UTC, as CrunchDAO's orchestrator names deployments (PROTOCOL.md §2).
+ * `{model_id}_{YYYYmmdd_HHMMSS_mmm}` in UTC, as CrunchDAO's orchestrator names deployments (docs/protocol.md#discovery).
  * Clients tell redeploys apart by this id, so two deployments of one model must never share it:
  * `after` (the model's previous id) pushes the stamp forward a millisecond when the clock has not moved.
  */

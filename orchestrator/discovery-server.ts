@@ -31,7 +31,7 @@ export interface DiscoveryServerOptions {
 }
 
 /**
- * CrunchDAO's discovery WebSocket (PROTOCOL.md §2): `ws://HOST:PORT/{crunch_id}`, an `init` frame
+ * CrunchDAO's discovery WebSocket (docs/protocol.md#discovery): `ws://HOST:PORT/{crunch_id}`, an `init` frame
  * on connect, `update` frames after, `report_failure` frames from clients. A bad frame from a client
  * is logged and ignored; it never drops the connection or the server.
  */

@@ -21,7 +21,7 @@ const repoRoot = resolve(import.meta.dirname, '..');
 export interface OrchestratorOptions {
   /** One folder per submission: `<id>/main.py`, `<id>/requirements.txt`, anything else it needs. */
   submissionsDir: string;
-  /** YAML `models:` list (PROTOCOL.md §4); without it each submission folder is one model named after it. */
+  /** YAML `models:` list (docs/protocol.md#the-local-orchestrator); without it each submission folder is one model named after it. */
   modelsFile?: string;
   /** Crunch id of models the models file does not place (default "condorgame"). */
   crunchId?: string;

@@ -1,4 +1,4 @@
-/** What discovery clients learn about a model's owner (PROTOCOL.md §2). */
+/** What discovery clients learn about a model's owner (docs/protocol.md#discovery). */
 export interface ModelInfos {
   model_name: string;
   cruncher_id: string;

@@ -8,10 +8,10 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { backfillWorkflowId, parseInstant, progressLine, webUiLink } from '../cli/commands/backfill.js';
+import { type CoordinatorWorkflows, executeWorkflow, startWorkflow } from '../cli/workflows.js';
 import type { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
-import type { BackfillProgress, ScorePassResult } from '../workflows/index.js';
+import type { BackfillProgress } from '../workflows/index.js';
 import {
   DAY,
   earlierScores,
@@ -114,11 +114,10 @@ describe('backfillScores', () => {
     ({ env, db } = stack);
 
     // The live pass scores what it can; then a scoring change is simulated: BTC scores as an old scorer left them.
-    const pass = (await env.client.workflow.execute('scorePass', {
-      taskQueue: taskQueues.coordinator,
+    const pass = await executeWorkflow(env.client, 'scorePass', {
       workflowId: 'backfill-test-live-pass',
       args: [{ asOf: iso(END) }],
-    })) as ScorePassResult;
+    });
     expect(pass.scored).toBeGreaterThan(0);
     await db.pool.query(sql.unsafe`
       UPDATE scores s SET value = s.value + 1, scorer = 'condor-old'
@@ -193,7 +192,7 @@ describe('backfillScores', () => {
       expect({ value: row.value, success: row.success, reason: row.reason }).toEqual(expectedScore(row));
     // Without --rescore the BTC scores of the old scorer stay as they are.
     expect(rows.filter((row) => row.asset === 'BTC').every((row) => row.scorer === 'condor-old')).toBe(true);
-    const done = (await env.client.workflow.getHandle(workflowId).result()) as BackfillProgress;
+    const done = await env.client.workflow.getHandle<CoordinatorWorkflows['backfillScores']>(workflowId).result();
     expect(done).toMatchObject({
       phase: 'done',
       slices: 3,
@@ -205,12 +204,11 @@ describe('backfillScores', () => {
   it('rescores a range and recomputes its leaderboard history, as the reference has it', async () => {
     // Named as its recorded history file: the replay runs it under that id, and child ids derive from it.
     const workflowId = 'backfill-scores';
-    const handle = await env.client.workflow.start('backfillScores', {
-      taskQueue: taskQueues.coordinator,
+    const handle = await startWorkflow(env.client, 'backfillScores', {
       workflowId,
       args: [{ from: iso(START), to: iso(END), rescore: true, batchSize: 10, leaderboardEverySeconds: 3600 }],
     });
-    const done = (await handle.result()) as BackfillProgress;
+    const done = await handle.result();
     const rows = await rowsInRange();
     const covered = rows.filter((row) => row.resolvableAt <= END);
     for (const row of covered) {
@@ -263,19 +261,17 @@ describe('backfillScores', () => {
 
   it('changes nothing when the same backfill runs again', async () => {
     const before = await tables();
-    const again = (await env.client.workflow.execute('backfillScores', {
-      taskQueue: taskQueues.coordinator,
+    const again = await executeWorkflow(env.client, 'backfillScores', {
       workflowId: 'backfill-scores',
       args: [{ from: iso(START), to: iso(END), rescore: true, batchSize: 10, leaderboardEverySeconds: 3600 }],
-    })) as BackfillProgress;
+    });
     expect(again.scoresWritten).toBe(0);
     expect(again.leaderboards).toBe(3 * 24 + 1);
     expect(await tables()).toEqual(before);
   });
 
   it('answers the progress query while it runs, and refuses a bad range with a clear message', async () => {
-    const handle = await env.client.workflow.start('backfillScores', {
-      taskQueue: taskQueues.coordinator,
+    const handle = await startWorkflow(env.client, 'backfillScores', {
       workflowId: 'backfill-progress-query',
       args: [{ from: iso(START), to: iso(START + 6 * 3600), sliceSeconds: 3600 }],
     });
@@ -286,8 +282,7 @@ describe('backfillScores', () => {
     await handle.result();
 
     await expect(
-      env.client.workflow.execute('backfillScores', {
-        taskQueue: taskQueues.coordinator,
+      executeWorkflow(env.client, 'backfillScores', {
         workflowId: 'backfill-bad-range',
         args: [{ from: iso(END), to: iso(START) }],
       }),

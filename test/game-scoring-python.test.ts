@@ -1,4 +1,4 @@
-// Our scorers against Python: a reference written from GAME.md §3/§4 on densitypdf
+// Our scorers against Python: a reference written from docs/game.md#likelihood and docs/game.md#crps on densitypdf
 // (lib/game/condor/python/reference_scoring.py), and condorgame's / crunch_synth's own crps_integral.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileDensity, crpsGrid, crpsIntegral, scoreCrps, scoreLikelihood } from '../lib/game/condor/index.js';
@@ -130,7 +130,7 @@ function expectSameScores(
   expect(off).toEqual([]);
 }
 
-describe('likelihood agrees with a Python GAME.md §3 scorer on densitypdf', () => {
+describe('likelihood agrees with a Python scorer of docs/game.md#likelihood on densitypdf', () => {
   const likelihoodPredictions = predictions(120, (_asset, step) => 0.001 * Math.sqrt(step / 60), GROUPS);
   let theirs: PythonScore[];
 
@@ -168,7 +168,7 @@ describe('CRPS agrees with Python', () => {
     });
   });
 
-  it('per prediction, against a GAME.md §4 scorer (numpy, densitypdf), to 1e-9', () => {
+  it('per prediction, against a Python scorer of docs/game.md#crps (numpy, densitypdf), to 1e-9', () => {
     const ours = crpsPredictions.map((p) => scoreCrps(toScorable(p), series.get(p.asset)!));
     expectSameScores(ours, theirs, 1e-9);
     expect(ours.filter((s) => s.success).length).toBeGreaterThan(15);

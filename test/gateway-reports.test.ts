@@ -1,4 +1,4 @@
-// Contract tests of the report API the CrunchDAO UI reads (GAME.md §6 and the §7 fixes), on a real
+// Contract tests of the report API the CrunchDAO UI reads (docs/game.md#report-api and the fixes of docs/game.md#where-we-differ-from-crunchdaos-code), on a real
 // PostgreSQL seeded the way the predict cycle, score pass and leaderboard refresh leave it, through the
 // gateway's production path (its own read-only pool from a connection string).
 import { sql } from 'slonik';

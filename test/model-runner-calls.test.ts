@@ -1,4 +1,4 @@
-// Call rules of PROTOCOL.md §3 (status mapping, counters, cooldown, health check after a timeout,
+// Call rules of docs/protocol.md#call-rules (status mapping, counters, cooldown, health check after a timeout,
 // reports, the per-model queue, Setup retries) against in-process fake model servers and the test
 // discovery server.
 import { type EventEmitter, once } from 'node:events';

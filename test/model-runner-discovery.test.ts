@@ -1,4 +1,4 @@
-// Discovery rules of PROTOCOL.md §2 against the test orchestrator WebSocket and fake model servers:
+// Discovery rules of docs/protocol.md#discovery against the test orchestrator WebSocket and fake model servers:
 // init replaces the set, updates, numeric-string ports, the redeploy order, reconnecting with a
 // fresh init, and failure reports held while offline (all of them sent on reconnect).
 import { type EventEmitter, once } from 'node:events';

@@ -84,7 +84,7 @@ describe('local orchestrator with example submissions', () => {
     workspace?.remove();
   });
 
-  it('announces each running model with the fields of PROTOCOL.md §2 and the models file infos', async () => {
+  it('announces each running model with the fields of docs/protocol.md#discovery and the models file infos', async () => {
     await recorder.waitFor(() => MODELS.every((id) => announcedSets(recorder.frames).at(-1)?.has(id)));
     const benchmark = announcedSets(recorder.frames).at(-1)?.get('benchmark');
     expect(Object.keys(benchmark ?? {}).sort()).toEqual(['deployment_id', 'infos', 'ip', 'model_id', 'port', 'state']);

@@ -7,16 +7,15 @@ import type { Worker } from '@temporalio/worker';
 import { type Interceptor, sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { executeWorkflow, startWorkflow } from '../cli/workflows.js';
 import { withClient } from '../lib/db/database.js';
 import { createDatabasePool, type DatabasePool } from '../lib/db/index.js';
 import { condor } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { PredictCycleResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase, testServerUrl } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -56,12 +55,11 @@ describe('predictCycle under failures', () => {
     const connection = { connection: env.nativeConnection };
     inProcess = await Promise.all([
       createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source: new SyntheticSource({ seed: 3 }) }),
+      createPostgresWorker({ ...connection, db: db.pool, game: condor, source: new SyntheticSource({ seed: 3 }) }),
     ]);
     running = inProcess.map((worker) => worker.run());
     // The prices the cycles feed: ingested once up to the last slot, as the ingest-prices schedule would.
-    await env.client.workflow.execute('ingestPrices', {
-      taskQueue: taskQueues.coordinator,
+    await executeWorkflow(env.client, 'ingestPrices', {
       workflowId: 'ingest-prices',
       args: [{ scheduledAt: new Date((cycleAt + 60) * 1000).toISOString() }],
     });
@@ -121,26 +119,24 @@ describe('predictCycle under failures', () => {
     // Warm-up cycles on earlier slots until the new worker has set up both models (and fed them their
     // history): otherwise the fan-out below could find no model ready and end before it can be killed.
     for (let attempt = 1; ; attempt++) {
-      const warmUp = (await env.client.workflow.execute('predictCycle', {
-        taskQueue: taskQueues.coordinator,
+      const warmUp = await executeWorkflow(env.client, 'predictCycle', {
         workflowId: `warm-up-${attempt}`,
         args: [
           { scheduledAt: new Date((cycleAt - 60 * attempt) * 1000).toISOString(), periodSec: 60, timeoutMs: 30_000 },
         ],
-      })) as PredictCycleResult;
+      });
       if (warmUp.byStatus.SUCCESS === 2) break;
       if (attempt === 30) throw new Error(`the worker never got both models ready; worker output:\n${childOutput}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-    const handle = await env.client.workflow.start('predictCycle', {
-      taskQueue: taskQueues.coordinator,
+    const handle = await startWorkflow(env.client, 'predictCycle', {
       workflowId: 'killed-worker-cycle',
       args: [{ scheduledAt: new Date(cycleAt * 1000).toISOString(), periodSec: 60, timeoutMs: 30_000 }],
     });
     await waitForRunningActivity(handle.workflowId, 'predictShard');
     first.kill('SIGKILL');
     startModelCallsProcess();
-    const result = (await handle.result()) as PredictCycleResult;
+    const result = await handle.result();
     expect(result.byStatus).toEqual({ SUCCESS: 2, FAILED: 0, TIMEOUT: 0, ABSENT: 0 });
     const rows = await rowsOf(db.pool, cycleAt);
     expect(rows.map((r) => [r.model_id, r.status])).toEqual([
@@ -178,13 +174,12 @@ describe('predictCycle under failures', () => {
     const worker = await createModelCallsWorker({ connection: env.nativeConnection, client, db: pool, game: condor });
     const slot = cycleAt + 60;
     try {
-      const result = (await worker.runUntil(
-        env.client.workflow.execute('predictCycle', {
-          taskQueue: taskQueues.coordinator,
+      const result = await worker.runUntil(
+        executeWorkflow(env.client, 'predictCycle', {
           workflowId: 'dropped-connection-cycle',
           args: [{ scheduledAt: new Date(slot * 1000).toISOString(), periodSec: 60, timeoutMs: 30_000 }],
         }),
-      )) as PredictCycleResult;
+      );
       expect(dropped).toBe(1);
       expect(terminated).toBeGreaterThan(0);
       expect(result.predictionsStored).toBe(2);

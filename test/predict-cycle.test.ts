@@ -5,14 +5,14 @@ import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type { IngestPricesResult, PredictCycleResult } from '../workflows/index.js';
+import type { PredictCycleResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -80,7 +80,7 @@ describe('predictCycle', () => {
     const connection = { connection: env.nativeConnection };
     workers = await Promise.all([
       createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source: new SyntheticSource({ seed: 7 }) }),
+      createPostgresWorker({ ...connection, db: db.pool, game: condor, source: new SyntheticSource({ seed: 7 }) }),
       createModelCallsWorker({ ...connection, client, db: db.pool, game: condor }),
     ]);
     running = workers.map((worker) => worker.run());
@@ -97,11 +97,10 @@ describe('predictCycle', () => {
   });
 
   const runCycle = (scheduledSec: number, workflowId: string) =>
-    env.client.workflow.execute('predictCycle', {
-      taskQueue: taskQueues.coordinator,
+    executeWorkflow(env.client, 'predictCycle', {
       workflowId,
       args: [{ scheduledAt: new Date(scheduledSec * 1000).toISOString(), periodSec: 60, timeoutMs: 20_000 }],
-    }) as Promise<PredictCycleResult>;
+    });
 
   const storedRows = async () =>
     db.pool.any(sql.type(storedPrediction)`
@@ -115,11 +114,10 @@ describe('predictCycle', () => {
 
   it('stores one row per expected model and slot over several cycles, with the right statuses and times', async () => {
     // Prices come in on their own workflow (the ingest-prices schedule), before the cycles feed them.
-    const prices = (await env.client.workflow.execute('ingestPrices', {
-      taskQueue: taskQueues.coordinator,
+    const prices = await executeWorkflow(env.client, 'ingestPrices', {
       workflowId: 'ingest-prices',
       args: [{ scheduledAt: new Date((firstCycle + 120) * 1000).toISOString() }],
-    })) as IngestPricesResult;
+    });
     expect(prices.pricesStored).toBeGreaterThan(2 * 29 * 24 * 60); // 30 days of minutes for 2 assets
     expect(prices.latest).toEqual({ BTC: firstCycle + 120, ETH: firstCycle + 120 });
     recordHistory(env.address, 'ingest-prices', 'ingest-prices');

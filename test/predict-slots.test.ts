@@ -7,19 +7,14 @@ import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
-import type {
-  FeedModelsResult,
-  IngestPricesResult,
-  PredictSlotResult,
-  PredictSlotsResult,
-} from '../workflows/index.js';
+import type { FeedModelsResult, PredictSlotResult } from '../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -73,19 +68,13 @@ describe('predictSlots', () => {
     const connection = { connection: env.nativeConnection };
     workers = await Promise.all([
       createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, source: new SyntheticSource({ seed: 5 }) }),
+      createPostgresWorker({ ...connection, db: db.pool, game: condor, source: new SyntheticSource({ seed: 5 }) }),
       createModelCallsWorker({ ...connection, client, db: db.pool, game: condor }),
     ]);
     running = workers.map((worker) => worker.run());
     // Prices, as the ingest-prices schedule stores them, and the models' feed that each ingestion starts.
-    const ingested = (await env.client.workflow.execute('ingestPrices', {
-      taskQueue: taskQueues.coordinator,
-      workflowId: 'ingest-prices',
-      args: [{}],
-    })) as IngestPricesResult;
-    const fed = (await env.client.workflow
-      .getHandle(`feed-models-${ingested.scheduledAt}`)
-      .result()) as FeedModelsResult;
+    const ingested = await executeWorkflow(env.client, 'ingestPrices', { workflowId: 'ingest-prices', args: [{}] });
+    const fed: FeedModelsResult = await env.client.workflow.getHandle(`feed-models-${ingested.scheduledAt}`).result();
     expect(fed).toMatchObject({ ticked: 2, fullHistory: 2, failedCount: 0 });
     recordHistory(env.address, `feed-models-${ingested.scheduledAt}`, 'feed-models');
   }, 180_000);
@@ -108,11 +97,10 @@ describe('predictSlots', () => {
     const fromSec = startSec;
     const toSec = (Math.floor(fromSec / windowSec) + 1) * windowSec;
     const pace = (workflowId: string) =>
-      env.client.workflow.execute('predictSlots', {
-        taskQueue: taskQueues.coordinator,
+      executeWorkflow(env.client, 'predictSlots', {
         workflowId,
         args: [{ ...window, scheduledAt: new Date(fromSec * 1000).toISOString() }],
-      }) as Promise<PredictSlotsResult>;
+      });
     const paced = await pace('pace-window');
     const expectedSlots: number[] = [];
     for (let t = Math.ceil(fromSec / 2) * 2; t < toSec; t += 2) expectedSlots.push(t);
@@ -120,7 +108,7 @@ describe('predictSlots', () => {
 
     // Every slot run is its own workflow, named by its instant; wait for the last one.
     const lastId = `predict-slot-${new Date(expectedSlots.at(-1)! * 1000).toISOString()}`;
-    const last = (await env.client.workflow.getHandle(lastId).result()) as PredictSlotResult;
+    const last: PredictSlotResult = await env.client.workflow.getHandle(lastId).result();
     expect(last.byStatus).toEqual({ SUCCESS: 1, FAILED: 0, TIMEOUT: 1, ABSENT: 0 });
 
     const rows = await db.pool.any(sql.type(row)`

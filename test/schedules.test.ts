@@ -1,7 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSchedules, scheduleIds } from '../cli/schedules.js';
 import { createLogger } from '../lib/log/index.js';
-import { ensureSchedules, scheduleIds, taskQueues } from '../lib/temporal/index.js';
+import { taskQueues } from '../lib/temporal/index.js';
 import { createTemporalTestEnv } from './support/temporal.js';
 
 describe('ensureSchedules', () => {
@@ -38,10 +39,10 @@ describe('ensureSchedules', () => {
     expect(slots.policies.overlap).toBe('ALLOW_ALL');
     expect(slots.action.type === 'startWorkflow' && slots.action.workflowType).toBe('predictSlots');
     expect(slots.action.type === 'startWorkflow' && slots.action.args).toEqual([
-      { windowSec: 600, shards: 2, timeoutMs: 30_000 },
+      { game: 'condor-demo', windowSec: 600, shards: 2, timeoutMs: 30_000 },
     ]);
-    // The window and its last slot's round: two deadlines and a minute.
-    expect(slots.action.type === 'startWorkflow' && slots.action.workflowRunTimeout).toBe(600_000 + 120_000);
+    // The window, then its last slot's round: three deadlines and a minute.
+    expect(slots.action.type === 'startWorkflow' && slots.action.workflowRunTimeout).toBe(600_000 + 150_000);
 
     const score = await env.client.schedule.getHandle(scheduleIds.scorePass).describe();
     expect(score.policies.overlap).toBe('SKIP');
@@ -51,7 +52,7 @@ describe('ensureSchedules', () => {
     await ensureSchedules(env.client, { ...settings, predictTimeoutMs: 5_000 }, logger);
     const updated = await env.client.schedule.getHandle(scheduleIds.predictSlots).describe();
     expect(updated.action.type === 'startWorkflow' && updated.action.args).toEqual([
-      { windowSec: 600, shards: 2, timeoutMs: 5_000 },
+      { game: 'condor-demo', windowSec: 600, shards: 2, timeoutMs: 5_000 },
     ]);
     const ids: string[] = [];
     for await (const summary of env.client.schedule.list()) ids.push(summary.scheduleId);

@@ -7,10 +7,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startWorkflow } from '../cli/workflows.js';
 import type { PriceSeries } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
-import { taskQueues } from '../lib/temporal/index.js';
-import type { ScorePassResult } from '../workflows/index.js';
+import type { ScorePassInput } from '../workflows/index.js';
 import {
   DAY,
   earlierScores,
@@ -109,14 +109,13 @@ describe('scorePass', () => {
   });
 
   const firstRuns = new Map<string, string>();
-  const runPass = async (workflowId: string, args: Record<string, unknown>) => {
-    const handle = await env.client.workflow.start('scorePass', {
-      taskQueue: taskQueues.coordinator,
+  const runPass = async (workflowId: string, args: ScorePassInput) => {
+    const handle = await startWorkflow(env.client, 'scorePass', {
       workflowId,
       args: [args],
     });
     firstRuns.set(workflowId, handle.firstExecutionRunId);
-    return (await handle.result()) as ScorePassResult;
+    return await handle.result();
   };
 
   const storedRows = () =>
@@ -134,7 +133,7 @@ describe('scorePass', () => {
     const waiting = rows.filter((row) => row.resolvableAt > T0);
     expect(covered.length).toBeGreaterThan(150);
     expect(waiting.length).toBeGreaterThan(10);
-    // GAME.md §7: nothing is scored before its asset's prices reach its resolvable_at.
+    // docs/game.md#where-we-differ-from-crunchdaos-code: nothing is scored before its asset's prices reach its resolvable_at.
     expect(waiting.every((row) => row.value === null && row.scoredAt === null)).toBe(true);
     expect(covered.every((row) => row.value !== null && row.scoredAt !== null)).toBe(true);
 

@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { createModelActivities, type ModelDeps } from '../activities/index.js';
+import { createModelCallsQueueActivities, type ModelDeps } from '../activities/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
 import type { WorkerConnection } from './coordinator.js';
 
@@ -12,7 +12,7 @@ export function createModelCallsWorker(options: WorkerConnection & ModelDeps): P
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.modelCalls,
-    activities: createModelActivities(options),
+    activities: createModelCallsQueueActivities(options),
     maxConcurrentActivityTaskExecutions: 8,
   });
 }

@@ -76,7 +76,13 @@ export async function runWorkers(
           break;
         case taskQueues.postgres:
           workers.push(
-            await createPostgresWorker({ ...base, db: db!, source: await openPriceSource(settings), logger }),
+            await createPostgresWorker({
+              ...base,
+              db: db!,
+              game: gameOf(settings),
+              source: await openPriceSource(settings),
+              logger,
+            }),
           );
           break;
         case taskQueues.modelCalls:
@@ -84,7 +90,7 @@ export async function runWorkers(
           workers.push(await createModelCallsWorker({ ...base, client, db: db!, game: gameOf(settings), logger }));
           break;
         case taskQueues.scoring:
-          workers.push(await createScoringWorker({ ...base, db: db!, logger }));
+          workers.push(await createScoringWorker({ ...base, db: db!, game: gameOf(settings), logger }));
           break;
       }
     }

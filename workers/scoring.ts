@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { createScoringActivities, type ScoringDeps } from '../activities/index.js';
+import { createScoringQueueActivities, type ScoringDeps } from '../activities/index.js';
 import { taskQueues } from '../lib/temporal/index.js';
 import type { WorkerConnection } from './coordinator.js';
 
@@ -17,7 +17,7 @@ export function createScoringWorker(options: ScoringWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.scoring,
-    activities: createScoringActivities(options),
+    activities: createScoringQueueActivities(options),
     maxConcurrentActivityTaskExecutions: options.concurrency ?? 2,
   });
 }

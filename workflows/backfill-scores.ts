@@ -2,26 +2,17 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LeaderboardActivities } from '../activities/index.js';
 import { type BackfillSlice, backfillSlices, iso, leaderboardInstantsOf } from '../lib/leaderboard/slices.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
-import {
-  badInput,
-  emptyProgress,
-  instantOf,
-  positiveInteger,
-  type ScoringProgress,
-  scoreRange,
-  scoringDefaults,
-} from './score-pass.js';
+import { badInput, gameOf, instantOf, positiveInteger } from './inputs.js';
+import { postgres } from './queues.js';
+import { emptyProgress, type ScoringProgress, scoreRange, scoringDefaults } from './score-range.js';
 
 export interface BackfillScoresInput {
   /** The range of resolvable_at to score again (ISO-8601, both ends included). */
@@ -29,7 +20,7 @@ export interface BackfillScoresInput {
   to: string;
   /** Rescore predictions that already have a score (after a scoring change); default: only unscored ones (late prices). */
   rescore?: boolean;
-  /** Game id (lib/game), default 'condor', and its scorer (default: the game's). */
+  /** Game id (lib/game), default the default game (it must be the workers'), and its scorer (default: the game's). */
   game?: string;
   scorer?: string;
   /** Length of one slice (one child workflow per phase), default 1 day. */
@@ -85,13 +76,6 @@ export interface BackfillSliceProgress {
 }
 
 export type BackfillSliceResult = BackfillSliceProgress;
-
-const postgres = proxyActivities<LeaderboardActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
-});
 
 /** Refreshes per run of a leaderboards slice before it continues as new. */
 const REFRESHES_PER_RUN = 200;
@@ -170,7 +154,7 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
   }
   const common = {
     rescore: input.rescore ?? false,
-    game: input.game ?? scoringDefaults.game,
+    game: gameOf(input),
     ...(input.scorer ? { scorer: input.scorer } : {}),
     batchSize: positiveInteger(input.batchSize, scoringDefaults.batchSize, 'batchSize'),
     parallelBatches: positiveInteger(input.parallelBatches, scoringDefaults.parallelBatches, 'parallelBatches'),

@@ -1,25 +1,21 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { ModelActivities } from '../activities/index.js';
 import type { FeedSummary } from '../lib/cycle/index.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
+import { badInput, gameOf, instantOf, positiveInteger } from './inputs.js';
+import { modelCallsWithin } from './queues.js';
 
 export interface FeedModelsInput {
   /** Send the stored prices up to this instant (ISO): the price ingestion's. */
   untilAt: string;
   assets: string[];
+  /** Game id (lib/game), default the default game; it must be the model-calls workers' game. */
+  game?: string;
   /** Fan-out activities (spread over model-calls workers), as for the slots. */
   shards?: number;
 }
 
 export type FeedModelsResult = Omit<FeedSummary, 'failed'>;
 
-const models = proxyActivities<ModelActivities>({
-  taskQueue: taskQueues.modelCalls,
-  // A first tick carries 30 days of history to every new model; heartbeats tell a dead worker.
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['BadInput'] },
-});
+/** A first tick carries 30 days of history to every new model: its activity gets minutes, not seconds. */
+const FEED_BOUND_MS = 3 * 60_000;
 
 /**
  * Brings every model's price store up to the newly stored prices (the whole history to a model new to
@@ -27,17 +23,14 @@ const models = proxyActivities<ModelActivities>({
  * run only, never the prices and never a prediction slot.
  */
 export async function feedModels(input: FeedModelsInput): Promise<FeedModelsResult> {
-  const untilMs = typeof input?.untilAt === 'string' ? new Date(input.untilAt).getTime() : Number.NaN;
-  if (Number.isNaN(untilMs) || !Array.isArray(input.assets)) {
-    throw ApplicationFailure.nonRetryable(
-      `feedModels needs { untilAt: ISO instant, assets: [...] }, got untilAt "${String(input?.untilAt)}"`,
-      'BadInput',
-    );
-  }
-  const shards = Math.max(1, Math.floor(input.shards ?? 1));
+  const untilSec = instantOf(input?.untilAt, 'untilAt');
+  if (!Array.isArray(input.assets)) throw badInput('feedModels needs the list of assets');
+  const shards = positiveInteger(input.shards, 1, 'shards');
+  const game = gameOf(input);
+  const models = modelCallsWithin(FEED_BOUND_MS);
   const ticks = await Promise.all(
     Array.from({ length: shards }, (_, index) =>
-      models.tickModels({ assets: input.assets, untilSec: untilMs / 1000, shard: { index, count: shards } }),
+      models.tickModels({ game, assets: input.assets, untilSec, shard: { index, count: shards } }),
     ),
   );
   return {

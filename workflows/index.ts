@@ -19,4 +19,5 @@ export {
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
 export { type PredictSlotInput, type PredictSlotResult, predictSlot } from './predict-slot.js';
 export { type PredictSlotsInput, type PredictSlotsResult, predictSlots } from './predict-slots.js';
-export { type ScorePassInput, type ScorePassResult, type ScoringProgress, scorePass } from './score-pass.js';
+export { type ScorePassInput, type ScorePassResult, scorePass } from './score-pass.js';
+export type { ScoringProgress } from './score-range.js';

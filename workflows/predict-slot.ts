@@ -1,9 +1,9 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ModelActivities } from '../activities/index.js';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { StatusCounts } from '../lib/cycle/index.js';
-import { type DuePrediction, slotRoundBoundMs } from '../lib/schedule/index.js';
+import type { DuePrediction } from '../lib/schedule/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
+import { badInput, gameOf, positiveInteger } from './inputs.js';
+import { modelCallsWithin } from './queues.js';
 
 export interface PredictSlotInput {
   /** The slot's instant (ISO, milliseconds kept: slots such as condor-quick's fall on half seconds). */
@@ -12,6 +12,8 @@ export interface PredictSlotInput {
   due: DuePrediction[];
   /** Every active asset. */
   assets: string[];
+  /** Game id (lib/game), default the default game; it must be the model-calls workers' game. */
+  game?: string;
   /** Predict fan-out activities (spread over model-calls workers). */
   shards?: number;
   /** Deadline of one model call. */
@@ -36,29 +38,25 @@ export interface PredictSlotResult {
 export async function predictSlot(input: PredictSlotInput): Promise<PredictSlotResult> {
   const slotMs = typeof input?.slotAt === 'string' ? new Date(input.slotAt).getTime() : Number.NaN;
   if (Number.isNaN(slotMs) || !Array.isArray(input.due) || !Array.isArray(input.assets)) {
-    throw ApplicationFailure.nonRetryable(
+    throw badInput(
       `predictSlot needs { slotAt: ISO instant, due: [...], assets: [...] }, got slotAt "${String(input?.slotAt)}"`,
-      'BadInput',
     );
   }
   const untilSec = slotMs / 1000;
-  const shards = Math.max(1, Math.floor(input.shards ?? 1));
+  const game = gameOf(input);
+  const shards = positiveInteger(input.shards, 1, 'shards');
   const timeoutMs = input.timeoutMs ?? 60_000;
   upsertSearchAttributes([
     { key: searchAttributes.cycleTime, value: new Date(slotMs) },
     { key: searchAttributes.assets, value: [...new Set(input.due.map((d) => d.asset))] },
   ]);
 
-  const models = proxyActivities<ModelActivities>({
-    taskQueue: taskQueues.modelCalls,
-    startToCloseTimeout: slotRoundBoundMs(timeoutMs),
-    heartbeatTimeout: '20 seconds',
-    // A worker lost in the middle of a round is retried once or twice; later, the slot has passed.
-    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['BadInput'] },
-  });
+  // A worker lost in the middle of a round is retried (the queue's policy) within the run's own timeout.
+  const models = modelCallsWithin(timeoutMs);
   const rounds = await Promise.all(
     Array.from({ length: shards }, (_, index) =>
       models.predictShard({
+        game,
         assets: input.assets,
         untilSec,
         shard: { index, count: shards },

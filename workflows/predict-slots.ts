@@ -1,23 +1,16 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  sleep,
-  startChild,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { StorageActivities } from '../activities/index.js';
+import { log, ParentClosePolicy, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import { callDeadlineProblem, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { taskQueues } from '../lib/temporal/task-queues.js';
+import { gameOf, positiveInteger, runInstant } from './inputs.js';
 import type { predictSlot } from './predict-slot.js';
-import { scheduledInstant } from './scheduled-instant.js';
+import { postgres } from './queues.js';
 
 export interface PredictSlotsInput {
   /** Where the run starts pacing (ISO). Default: the schedule's scheduled time, else the start time. */
   scheduledAt?: string;
+  /** Game id (lib/game), default the default game; it must be the model-calls workers' game. */
+  game?: string;
   /** The run paces the slots up to the next multiple of this many seconds (the schedule's period). */
   windowSec?: number;
   /** Predict fan-out activities per slot. */
@@ -39,12 +32,6 @@ export interface PredictSlotsResult {
   late: number;
 }
 
-const storage = proxyActivities<StorageActivities>({
-  taskQueue: taskQueues.postgres,
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5, maximumInterval: '10 seconds' },
-});
-
 /**
  * Paces the prediction slots of one window: sleeps to each slot's instant (a durable timer, millisecond
  * precision) and starts that slot's own run, `predict-slot-<ISO instant>`, without waiting for it. Slot
@@ -52,18 +39,16 @@ const storage = proxyActivities<StorageActivities>({
  * the next slot. The grid comes from the active prediction configs, read once per window.
  */
 export async function predictSlots(input: PredictSlotsInput = {}): Promise<PredictSlotsResult> {
-  const fromSec = scheduledInstant(input.scheduledAt);
-  const windowSec = input.windowSec ?? 600;
-  if (!(Number.isInteger(windowSec) && windowSec > 0)) {
-    throw ApplicationFailure.nonRetryable(`windowSec must be a positive whole number, got ${windowSec}`, 'BadInput');
-  }
+  const fromSec = runInstant(input.scheduledAt, 'scheduledAt');
+  const windowSec = positiveInteger(input.windowSec, 600, 'windowSec');
   const toSec = (Math.floor(fromSec / windowSec) + 1) * windowSec;
-  const shards = Math.max(1, Math.floor(input.shards ?? 1));
+  const game = gameOf(input);
+  const shards = positiveInteger(input.shards, 1, 'shards');
   const timeoutMs = input.timeoutMs ?? 60_000;
   const lateLimitMs = (input.lateLimitSec ?? 60) * 1000;
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(fromSec * 1000) }]);
 
-  const groups = await storage.loadPredictionGroups();
+  const groups = await postgres.loadPredictionGroups();
   const problem = callDeadlineProblem(timeoutMs, groups);
   if (problem) log.warn(`${problem}: a slow model's call will run into its next slot, which then finds it busy`);
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
@@ -88,7 +73,7 @@ export async function predictSlots(input: PredictSlotsInput = {}): Promise<Predi
     try {
       await startChild<typeof predictSlot>('predictSlot', {
         workflowId: `predict-slot-${slotAt}`,
-        args: [{ slotAt, due: slot.due, assets, shards, timeoutMs }],
+        args: [{ slotAt, due: slot.due, assets, game, shards, timeoutMs }],
         // The slot's run outlives this one (the window's last slot ends after it), and never runs twice.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

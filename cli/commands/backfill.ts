@@ -4,8 +4,9 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { readSettings, temporalOptions } from '../../lib/config/index.js';
-import { connectClient, taskQueues } from '../../lib/temporal/index.js';
+import { connectClient } from '../../lib/temporal/index.js';
 import type { BackfillProgress, BackfillScoresInput } from '../../workflows/index.js';
+import { startWorkflow } from '../workflows.js';
 
 /** Unix seconds from an ISO-8601 time or date (UTC when it names no offset); throws a clear message. */
 export function parseInstant(value: string, flag: string): number {
@@ -126,8 +127,7 @@ async function run(options: BackfillOptions): Promise<void> {
   }
   try {
     // A backfill of the same range already running is followed rather than started twice.
-    const handle = await client.workflow.start('backfillScores', {
-      taskQueue: taskQueues.coordinator,
+    const handle = await startWorkflow(client, 'backfillScores', {
       workflowId,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { readSettings, temporalOptions } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log/index.js';
-import { connectClient, ensureSchedules, scheduleIds } from '../../lib/temporal/index.js';
+import { connectClient } from '../../lib/temporal/index.js';
+import { ensureSchedules, scheduleIds } from '../schedules.js';
 import { scheduleSettings } from '../settings.js';
 
 async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {

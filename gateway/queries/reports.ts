@@ -1,4 +1,4 @@
-// The report queries of GAME.md §6. Each returns the response body as JSON text built by PostgreSQL
+// The report queries of docs/game.md#report-api. Each returns the response body as JSON text built by PostgreSQL
 // (row_to_json per item, string_agg in the report's order): one row crosses the wire instead of
 // thousands, and Node neither parses rows nor serialises them again.
 import { type CommonQueryMethods, type QuerySqlToken, sql } from 'slonik';

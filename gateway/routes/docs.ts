@@ -20,7 +20,7 @@ export async function installDocs(app: FastifyInstance): Promise<void> {
         version: '1.0.0',
       },
       tags: [
-        { name: 'reports', description: 'the CrunchDAO UI contract (GAME.md §6)' },
+        { name: 'reports', description: 'the CrunchDAO UI contract (docs/game.md#report-api)' },
         { name: 'models', description: 'per-model detail' },
         { name: 'operations', description: 'health and metrics' },
       ],

@@ -1,4 +1,4 @@
-// The report API the CrunchDAO UI reads (GAME.md §6), with the fixes of §7.
+// The report API the CrunchDAO UI reads (docs/game.md#report-api), with the fixes of docs/game.md#where-we-differ-from-crunchdaos-code.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadOnlyDatabase } from '../database.js';
 import type { LeaderboardCache } from '../leaderboard-cache.js';

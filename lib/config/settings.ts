@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { games } from '../game/index.js';
+import { defaultGameId, games } from '../game/index.js';
 
 /**
  * Every setting of the coordinator, read from the environment (a `.env` file is the user's affair).
@@ -34,7 +34,7 @@ const definitions = {
   },
   GAME: {
     help: `the game definition (lib/game): ${Object.keys(games).join(', ')}`,
-    schema: z.string().default('condor'),
+    schema: z.string().default(defaultGameId),
   },
   MARKET_DATA: {
     help: 'price source: pricedb:URL | pyth:URL | file:PATH | synthetic[:SEED], or "primary|fallback"',

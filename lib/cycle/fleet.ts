@@ -4,7 +4,7 @@ import type { ModelInfo } from '../model-runner/index.js';
 /**
  * Mirrors the fleet into the database before anything refers to it: every model expected to run (and
  * every connected one) is upserted with expected_to_run = true, its current deployment recorded, and
- * models no longer expected are flagged so they stop getting ABSENT rows (GAME.md §7). Set-based.
+ * models no longer expected are flagged so they stop getting ABSENT rows (docs/game.md#where-we-differ-from-crunchdaos-code). Set-based.
  */
 export async function recordFleet(
   db: DatabasePool,

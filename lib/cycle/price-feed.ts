@@ -49,7 +49,7 @@ const LISTED_ERROR_CHARS = 300;
  * Keeps every connected model deployment's price store current. How far each deployment has been fed lives
  * in the database (deployments.full_history_sent_at and feed_marks), shared by every model-calls worker, so a
  * deployment gets its whole history once, whichever worker calls it. A deployment not fed yet, or set up
- * again after a reconnect (its instance may be new), gets the whole history first (docs/game.md: upstream
+ * again after a reconnect (its instance may be new), gets the whole history first (docs/game.md#where-we-differ-from-crunchdaos-code: upstream
  * sent the incremental tick first and the model lost its history).
  */
 export class PriceFeed {

@@ -40,7 +40,7 @@ const cursorSchema = z.object({ resolvableAt: z.string().min(1), id: z.number().
 
 /**
  * A page of predictions to score: those whose resolvable_at is covered by their asset's stored prices
- * (GAME.md §7: never before), unscored unless `rescore`, optionally within [from, to), oldest first.
+ * (docs/game.md#where-we-differ-from-crunchdaos-code: never before), unscored unless `rescore`, optionally within [from, to), oldest first.
  * Assets are those of prediction_configs, active or not, as in scorablePredictions.
  */
 export async function scoringPage(db: CommonQueryMethods, options: ScoringPageOptions): Promise<ScoringPage> {

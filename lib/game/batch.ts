@@ -1,5 +1,5 @@
 // Scoring a batch: each prediction on its own, then failed ones get the scorer's failure penalty,
-// which depends on the batch's successful scores (GAME.md §3 step 5).
+// which depends on the batch's successful scores (docs/game.md#likelihood step 5).
 import type { BatchScore, PredictionScore, ScorablePrediction, Scorer } from './definition.js';
 import type { PriceSeries } from './prices.js';
 

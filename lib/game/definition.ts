@@ -5,7 +5,7 @@ import type { PriceSeries, TickData } from './prices.js';
 /** Which way scores rank: likelihood is higher-is-better, CRPS lower-is-better. */
 export type RankingDirection = 'higher-is-better' | 'lower-is-better';
 
-/** A positional call argument, typed as the model-runner wire needs it (PROTOCOL.md Variant types). */
+/** A positional call argument, typed as the model-runner wire needs it (docs/protocol.md#variant-encoding). */
 export type CallArgument =
   | { type: 'STRING'; value: string }
   | { type: 'INT'; value: number }
@@ -17,7 +17,7 @@ export interface ModelCall {
   args: CallArgument[];
 }
 
-/** A prediction group (GAME.md §2): its assets are predicted round-robin, one every interval / assets.length s. */
+/** A prediction group (docs/game.md#predict-schedule): its assets are predicted round-robin, one every interval / assets.length s. */
 export interface PredictionConfig {
   assets: readonly string[];
   /** Seconds. */

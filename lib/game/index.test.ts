@@ -26,7 +26,7 @@ describe('the game registry', () => {
 });
 
 describe('Condor definition', () => {
-  it('describes the participant contract of GAME.md §1-2', () => {
+  it('describes the participant contract of docs/game.md#the-participant-contract and docs/game.md#predict-schedule', () => {
     expect(condor.crunchId).toBe('condorgame');
     expect(condor.setupClassName).toBe('condorgame.tracker.TrackerBase');
     expect(condor.windows).toEqual({ recent: 86_400, steady: 259_200, anchor: 604_800 });

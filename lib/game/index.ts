@@ -7,6 +7,7 @@ import type { GameDefinition, Scorer } from './definition.js';
 export { scoreBatch, scoreEach, withFailurePenalty } from './batch.js';
 export { condorDemo, condorQuick } from './condor/demo.js';
 export { condor } from './condor/index.js';
+export { defaultGameId } from './default-game.js';
 export type * from './definition.js';
 export { PriceSeries, seriesFromTickData, type TickData } from './prices.js';
 export { type Rankable, rankModels } from './ranking.js';

@@ -1,4 +1,4 @@
-// One asset's price history, sorted, with the game's closest-price rule (GAME.md §2): for time t the
+// One asset's price history, sorted, with the game's closest-price rule (docs/game.md#prices): for time t the
 // nearer of the two neighbouring points, the earlier one on a tie; before the first point the first,
 // after the last the last. Times are unix seconds (fractional allowed) everywhere in lib/game.
 

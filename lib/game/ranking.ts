@@ -1,4 +1,4 @@
-// Leaderboard order (GAME.md §5 with the §7 decisions): by anchor, then steady, then recent, in the
+// Leaderboard order (docs/game.md#windows-and-leaderboard, with our decisions): by anchor, then steady, then recent, in the
 // game's direction; a missing (null or non-finite) score ranks after every number, and 0 is a
 // number; remaining ties go to the smaller model id. Ranks are 1..N, unique.
 import type { RankingDirection } from './definition.js';

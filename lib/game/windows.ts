@@ -1,4 +1,4 @@
-// Rolling-window scores (GAME.md §5 with the §7 decisions), as plain functions over scored
+// Rolling-window scores (docs/game.md#windows-and-leaderboard, with our decisions), as plain functions over scored
 // predictions at one instant `asOf`. This is the reference the SQL version is tested against.
 import type { WindowLengths } from './definition.js';
 

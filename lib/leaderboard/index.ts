@@ -1,4 +1,4 @@
-// Rolling windows, snapshots and leaderboards in SQL (GAME.md §5 with the §7 decisions). See README.md.
+// Rolling windows, snapshots and leaderboards in SQL (docs/game.md#windows-and-leaderboard, with our decisions). See README.md.
 export { leaderboardInstants } from './history.js';
 export { type RefreshOptions, type RefreshResult, refreshLeaderboard } from './refresh.js';
 export { type BackfillSlice, backfillSlices, iso, leaderboardInstantsOf } from './slices.js';

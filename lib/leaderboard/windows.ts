@@ -1,4 +1,4 @@
-// Rolling windows in SQL at one instant (GAME.md §5 with the §7 decisions), from the running totals of
+// Rolling windows in SQL at one instant (docs/game.md#windows-and-leaderboard, with our decisions), from the running totals of
 // sql/005: per group, a window's mean is a difference of two rows found by index probes. The rules are
 // those of lib/game's groupWindowScores / modelWindowScores, the reference these queries are tested against.
 import { type CommonQueryMethods, type FragmentSqlToken, sql } from 'slonik';

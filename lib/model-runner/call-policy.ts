@@ -1,5 +1,5 @@
 // What a model's recent results mean for its next call and whether it must be reported
-// (PROTOCOL.md §3): the reference client's counters and cooldown, kept as one small state machine.
+// (docs/protocol.md#call-rules): the reference client's counters and cooldown, kept as one small state machine.
 
 export interface CallPolicyLimits {
   /** FAILED results in a row tolerated; one more is reported. 0 disables. */

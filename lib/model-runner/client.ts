@@ -20,7 +20,7 @@ const MiB = 1024 * 1024;
 
 /**
  * Talks to every participant model of one crunch: follows the orchestrator's announcements, keeps a
- * gRPC channel per model deployment, and fans calls out to all of them (PROTOCOL.md).
+ * gRPC channel per model deployment, and fans calls out to all of them (docs/protocol.md).
  */
 export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> implements ConnectionOwner {
   private readonly connections = new Map<string, ModelConnection>();
@@ -232,7 +232,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     );
   }
 
-  // Discovery: PROTOCOL.md §2.
+  // Discovery: docs/protocol.md#discovery.
 
   private applyStates(states: ModelState[], replaceAll: boolean): void {
     if (this.closed) return;

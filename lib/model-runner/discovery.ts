@@ -1,4 +1,4 @@
-// The orchestrator's WebSocket (PROTOCOL.md §2): which models run and where, and where failure
+// The orchestrator's WebSocket (docs/protocol.md#discovery): which models run and where, and where failure
 // reports go. Reconnects forever; every connection starts with a fresh `init`.
 import WebSocket from 'ws';
 import { z } from 'zod';

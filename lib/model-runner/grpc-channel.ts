@@ -1,8 +1,8 @@
 // The gRPC channel a model connection uses for its unary calls (Setup, Call, health Check), and the
 // default one: unary gRPC over node:http2 and nothing else. grpc-js (grpc-js-channel.ts, the other
-// transport) spends about 0.15 ms more CPU per call in its general layers (resolvers, load
-// balancing, retries, filters); a fan-out to 1,000 models pays that 1,000 times per round, so the
-// default speaks the gRPC-over-HTTP/2 framing itself (bench/README.md, fan-out).
+// transport) spends more CPU per call in its general layers (resolvers, load balancing, retries,
+// filters); a fan-out to 1,000 models pays that 1,000 times per round, so the default speaks the
+// gRPC-over-HTTP/2 framing itself (how much more: bench/README.md#fan-out).
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 

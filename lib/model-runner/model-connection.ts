@@ -1,5 +1,5 @@
 // One model deployment: its gRPC channel, the connect-and-Setup attempts, the queue that keeps
-// calls to it one at a time, and the result rules of PROTOCOL.md §3.
+// calls to it one at a time, and the result rules of docs/protocol.md#call-rules.
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/index.js';

@@ -3,7 +3,7 @@ import type { ModelTransport } from './grpc-channel.js';
 
 export type CallStatus = 'SUCCESS' | 'FAILED' | 'TIMEOUT';
 
-/** Failure codes a coordinator reports to the orchestrator (PROTOCOL.md §2). */
+/** Failure codes a coordinator reports to the orchestrator (docs/protocol.md#discovery). */
 export type FailureCode = 'BAD_IMPLEMENTATION' | 'MULTIPLE_FAILED' | 'MULTIPLE_TIMEOUT' | 'CONNECTION_FAILED';
 
 /** One model deployment as discovery announced it. */

@@ -1,4 +1,4 @@
-// The `commons.Variant` value encoding of PROTOCOL.md §1, byte for byte as model-runner's
+// The `commons.Variant` value encoding of docs/protocol.md#variant-encoding, byte for byte as model-runner's
 // datatype_transformer writes and reads it.
 import { parsePythonJson, pythonJsonDumps } from './python-json.js';
 import type { Value } from './types.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { duePredictions, type PredictionGroup } from './due-predictions.js';
 
 const assets = ['BTC', 'ETH', 'XAU', 'SOL'];
-// GAME.md §2 defaults: a 24h prediction every 900 s, a 1h one every 180 s, assets round-robin.
+// docs/game.md#predict-schedule defaults: a 24h prediction every 900 s, a 1h one every 180 s, assets round-robin.
 const condorDefaults: PredictionGroup[] = [
   { horizonSec: 86400, stepSec: 300, intervalSec: 3600, assets },
   { horizonSec: 3600, stepSec: 60, intervalSec: 720, assets },

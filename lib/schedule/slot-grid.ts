@@ -82,9 +82,10 @@ export function callDeadlineProblem(deadlineMs: number, groups: readonly Predict
 }
 
 /**
- * How long one slot's round may take at most: a price tick and a predict call, each bounded by the call
- * deadline, and storing the answers (a minute). A slot's run and its activities are given this much.
+ * How long one round of model calls may take at most: a price tick and a predict call, each bounded by
+ * the call deadline (a model call waiting behind another adds a third), and storing the answers (a
+ * minute). A round's activity, and a slot's whole run, are given this much.
  */
 export function slotRoundBoundMs(callTimeoutMs: number): number {
-  return 2 * callTimeoutMs + 60_000;
+  return 3 * callTimeoutMs + 60_000;
 }

@@ -1,5 +1,5 @@
 /**
- * The task queues (ARCHITECTURE.md): each can run in its own worker process, or all in one locally.
+ * The task queues (docs/architecture.md#task-queues): each can run in its own worker process, or all in one locally.
  * - coordinator: every workflow (cheap, deterministic)
  * - model-calls: tick/predict fan-out; holds the live model connections
  * - postgres: every database read and write the workflows need; bounded by the pool

@@ -1,4 +1,4 @@
-// A test orchestrator WebSocket speaking PROTOCOL.md §2: announce, update and stop models, and
+// A test orchestrator WebSocket speaking docs/protocol.md#discovery: announce, update and stop models, and
 // record the report_failure messages clients send. Loopback only.
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';

@@ -2,6 +2,7 @@
 // database, seeded by the test, then the coordinator, postgres and scoring workers in this process.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { condor } from '../../lib/game/index.js';
 import type { PriceSource } from '../../lib/market-data/index.js';
 import { createCoordinatorWorker } from '../../workers/coordinator.js';
 import { createPostgresWorker } from '../../workers/postgres.js';
@@ -43,8 +44,8 @@ export async function startScoringStack(options: {
     const connection = { connection: env!.nativeConnection };
     workers = await Promise.all([
       createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db!.pool, source: options.source }),
-      createScoringWorker({ ...connection, db: db!.pool }),
+      createPostgresWorker({ ...connection, db: db!.pool, game: condor, source: options.source }),
+      createScoringWorker({ ...connection, db: db!.pool, game: condor }),
     ]);
     running = workers.map((worker) => worker.run());
   } catch (error) {

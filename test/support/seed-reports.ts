@@ -92,7 +92,7 @@ export interface SeededReports {
   leaderboards: SeededLeaderboard[];
 }
 
-/** Condor's prediction configs (GAME.md §2), in the order snapshots list their groups. */
+/** Condor's prediction configs (docs/game.md#predict-schedule), in the order snapshots list their groups. */
 export const condorGroups: Group[] = [
   [86_400, 300, 3_600],
   [3_600, 60, 720],
@@ -118,7 +118,7 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
  * The scores a model has at a pass: a quality per model (so the ranking is stable) with per-group noise.
- * A window is null until the model's history is that long (GAME.md §5): model i started i % 9 days ago
+ * A window is null until the model's history is that long (docs/game.md#windows-and-leaderboard): model i started i % 9 days ago
  * plus a day, so some models have no steady or anchor score yet.
  */
 function scoresAt(modelIndex: number, asOfUs: number, nowUs: number, groups: Group[], seed: number): SeededSnapshot {
@@ -153,7 +153,7 @@ function scoresAt(modelIndex: number, asOfUs: number, nowUs: number, groups: Gro
 
 export const modelIdOf = (index: number) => `model-${String(index + 1).padStart(4, '0')}`;
 
-/** Ranking of GAME.md §5: anchor, then steady, then recent, higher first, nulls last, ties by model id. */
+/** Ranking of docs/game.md#windows-and-leaderboard: anchor, then steady, then recent, higher first, nulls last, ties by model id. */
 function rank(snapshots: SeededSnapshot[]): SeededLeaderboard['entries'] {
   const key = (s: SeededSnapshot) => [s.anchor, s.steady, s.recent];
   const sorted = [...snapshots].sort((a, b) => {

@@ -1,4 +1,4 @@
-// Condor's CRPS score (GAME.md §4, crunch-synth's form): for each step, the integrated squared
+// Condor's CRPS score (docs/game.md#crps, crunch-synth's form): for each step, the integrated squared
 // distance between the density's discretised CDF and the step function at the observed price
 // difference, over a grid of ±K·t_a; a prediction's score is the sum over its steps divided by t_a.
 // Lower is better.
@@ -8,7 +8,7 @@ import type { Pdf } from './densities/index.js';
 import { compilePrediction, statusFailureReason } from './prediction.js';
 import { stepPairs } from './step-pairs.js';
 
-/** t_a: the half-width of the integration grid per asset at the base step (GAME.md §4). */
+/** t_a: the half-width of the integration grid per asset at the base step (docs/game.md#crps). */
 export const CRPS_HALF_WIDTHS: Readonly<Record<string, number>> = {
   BTC: 1500,
   ETH: 80,
@@ -45,12 +45,12 @@ export const CRPS_ASSET_WEIGHTS: Readonly<Record<string, number>> = {
 export const CRPS_ASSET_ALIASES: Readonly<Record<string, string>> = { XAU: 'XAUT' };
 
 export interface CrpsOptions {
-  /** Grid points (GAME.md and condorgame: 256; crunch_synth 0.15.0: 1024). */
+  /** Grid points (docs/game.md#crps and condorgame: 256; crunch_synth 0.15.0: 1024). */
   points: number;
   /** Steps up to this many seconds use K = 1; longer ones K = sqrt(step / baseStep). */
   baseStep: number;
   halfWidths: Readonly<Record<string, number>>;
-  /** Divide the pdf by its trapezoid integral over the grid first (crunch_synth 0.15.0 does; GAME.md does not). */
+  /** Divide the pdf by its trapezoid integral over the grid first (crunch_synth 0.15.0 does; docs/game.md#crps does not). */
   normalisePdf: boolean;
 }
 

@@ -1,4 +1,4 @@
-// Condor, CrunchDAO's crypto density-forecast game, as a game definition (GAME.md).
+// Condor, CrunchDAO's crypto density-forecast game, as a game definition (docs/game.md).
 import type { GameDefinition, PredictShape } from '../definition.js';
 import { crpsScorer } from './crps.js';
 import { likelihoodScorer } from './likelihood.js';

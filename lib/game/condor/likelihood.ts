@@ -1,4 +1,4 @@
-// Condor's likelihood score (GAME.md §3, condorgame-backend): the mean of each density's pdf at the
+// Condor's likelihood score (docs/game.md#likelihood, condorgame-backend): the mean of each density's pdf at the
 // log-return that happened over its step. Higher is better.
 import type { PredictionScore, ScorablePrediction, Scorer } from '../definition.js';
 import type { PriceSeries } from '../prices.js';

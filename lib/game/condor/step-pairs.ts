@@ -1,4 +1,4 @@
-// Which two prices each density of a prediction is scored on (GAME.md §3 step 3): walk from the last
+// Which two prices each density of a prediction is scored on (docs/game.md#likelihood step 3): walk from the last
 // density to the first, starting at t = resolvable_at; density k gets (closest(t), closest(t - step))
 // and t then drops by one step. A step whose two closest points are the same point is skipped.
 import { bisectLeftBelow, closestFromInsertion, type PriceSeries } from '../prices.js';

@@ -1,12 +1,12 @@
-"""Condor scoring written in Python from GAME.md, on densitypdf: the reference our TypeScript
+"""Condor scoring written in Python from docs/game.md, on densitypdf: the reference our TypeScript
 scorers are checked against (tests) and raced against (bench/scoring.ts).
 
 Reads one JSON request on stdin, writes one JSON answer on stdout. Requests ({"mode": ...}):
   pdf         {"cases": [{"spec", "x"}]} -> densitypdf's value (or its error) and, for a single
               named distribution, scipy.stats' value
   lgamma      {"xs": [...]} -> math.lgamma of each
-  likelihood  {"prices": {asset: [[ts, price]]}, "predictions": [...]} -> GAME.md section 3 per prediction
-  crps        same, plus "half_widths", "points", "base_step", "normalise" -> GAME.md section 4
+  likelihood  {"prices": {asset: [[ts, price]]}, "predictions": [...]} -> docs/game.md#likelihood per prediction
+  crps        same, plus "half_widths", "points", "base_step", "normalise" -> docs/game.md#crps
   upstream_crps {"cases": [{"spec", "x", "half_width"}]} -> condorgame's and crunch_synth's own crps_integral
   bench       {"scorer": "likelihood"|"crps", "seconds": s, ...} -> predictions scored per CPU second
 Non-finite pdf values are returned as the strings "Infinity", "-Infinity" or "NaN".
@@ -32,14 +32,14 @@ def encode_number(value):
 
 
 def unwrap(spec):
-    # GAME.md decides to accept the {"step", "prediction"} wrapper, which densitypdf rejects.
+    # docs/game.md decides to accept the {"step", "prediction"} wrapper, which densitypdf rejects.
     if isinstance(spec, dict) and "type" not in spec and "prediction" in spec:
         return spec["prediction"]
     return spec
 
 
 class Prices:
-    """One asset's points, sorted, with the closest-price rule of GAME.md section 2."""
+    """One asset's points, sorted, with the closest-price rule of docs/game.md#prices."""
 
     def __init__(self, points):
         latest = {}

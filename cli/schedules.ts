@@ -5,9 +5,9 @@ import {
   type ScheduleOptions,
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import type { Logger } from '../log/index.js';
-import { slotRoundBoundMs } from '../schedule/index.js';
-import { taskQueues } from './task-queues.js';
+import type { Logger } from '../lib/log/index.js';
+import { slotRoundBoundMs } from '../lib/schedule/index.js';
+import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
   /** Deadline of one model call: shorter than the gap between two slots of a model (lib/schedule). */
@@ -15,8 +15,8 @@ export interface ScheduleSettings {
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
   scoreEverySeconds?: number;
-  /** The game the score passes score (lib/game id). */
-  game?: string;
+  /** The game the predict cycles and score passes play (lib/game id). */
+  game: string;
 }
 
 export const scheduleIds = {
@@ -55,28 +55,31 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     {
       scheduleId: scheduleIds.ingestPrices,
       spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'ingestPrices',
-        workflowId: scheduleIds.ingestPrices,
-        taskQueue: taskQueues.coordinator,
-        args: [{ shards: settings.modelShards }],
-        workflowRunTimeout: '10 minutes',
-      },
+      action: scheduledStart(
+        'ingestPrices',
+        scheduleIds.ingestPrices,
+        [{ game: settings.game, shards: settings.modelShards }],
+        { workflowRunTimeout: '10 minutes' },
+      ),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
     },
     {
       scheduleId: scheduleIds.predictSlots,
       spec: { intervals: [{ every: `${predictWindowSeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'predictSlots',
-        workflowId: scheduleIds.predictSlots,
-        taskQueue: taskQueues.coordinator,
-        args: [{ windowSec: predictWindowSeconds, shards: settings.modelShards, timeoutMs: settings.predictTimeoutMs }],
+      action: scheduledStart(
+        'predictSlots',
+        scheduleIds.predictSlots,
+        [
+          {
+            game: settings.game,
+            windowSec: predictWindowSeconds,
+            shards: settings.modelShards,
+            timeoutMs: settings.predictTimeoutMs,
+          },
+        ],
         // The window, then its last slot's round.
-        workflowRunTimeout: predictWindowSeconds * 1000 + slotRoundBoundMs(settings.predictTimeoutMs),
-      },
+        { workflowRunTimeout: predictWindowSeconds * 1000 + slotRoundBoundMs(settings.predictTimeoutMs) },
+      ),
       policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: `${predictWindowSeconds}s` },
     },
   ];
@@ -84,15 +87,10 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     definitions.push({
       scheduleId: scheduleIds.scorePass,
       spec: { intervals: [{ every: `${settings.scoreEverySeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scorePass',
-        workflowId: scheduleIds.scorePass,
-        taskQueue: taskQueues.coordinator,
-        args: [settings.game ? { game: settings.game } : {}],
-        // A pass continues as new every few pages, so a run is short; one that is not has a problem.
+      // A pass continues as new every few pages, so a run is short; one that is not has a problem.
+      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }], {
         workflowRunTimeout: '1 hour',
-      },
+      }),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
   }
