@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { condor, getScorer, PriceSeries, type ScorablePrediction, scoreEach } from '../game/index.js';
 import { ScoreThreads } from './pool.js';
@@ -61,5 +63,11 @@ describe('ScoreThreads', () => {
     await expect(job).rejects.toThrow(/cancelled/);
     // The pool still works afterwards.
     expect(await pool.score({ game: 'condor', predictions: predictions.slice(0, 3), series })).toHaveLength(3);
+  });
+
+  it('holds the process only while it scores: a process that scored once ends by itself', () => {
+    const script = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'score-once.ts');
+    const output = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(output).toContain('scores: 1');
   });
 });

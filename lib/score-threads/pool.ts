@@ -37,7 +37,7 @@ const bootstrap = new URL('./bootstrap.mjs', import.meta.url);
  * Scores predictions on worker threads, so a score pass never holds the event loop that serves the
  * gateway, heartbeats and model deadlines when everything runs in one process. A batch is cut into
  * pieces that go to whichever thread is free; the caller applies the batch's failure penalty, which
- * needs every piece. Threads are unref'd: an idle pool never keeps the process alive.
+ * needs every piece. An idle thread is unref'd: an idle pool never keeps the process alive.
  */
 export class ScoreThreads {
   private readonly size: number;
@@ -127,16 +127,18 @@ export class ScoreThreads {
         continue;
       }
       this.busy.set(thread, task);
+      // Held while it scores (the caller awaits it), let go when idle: it never keeps a process alive.
+      thread.ref();
       thread.postMessage(task.request);
     }
   }
 
   private spawn(): Worker {
     const thread = new Worker(bootstrap);
-    thread.unref();
     thread.on('message', (reply: ScoreReply) => {
       const task = this.busy.get(thread);
       this.busy.delete(thread);
+      thread.unref();
       if (!this.closed) this.idle.push(thread);
       if (task) {
         if ('error' in reply) task.reject(new Error(reply.error));
