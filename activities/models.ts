@@ -7,12 +7,14 @@ import type { DuePrediction } from '../lib/schedule/index.js';
 import { workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface ModelDeps {
   /** The worker's one live client: it holds every model connection for the worker's lifetime. */
   client: ModelRunnerClient;
   db: DatabasePool;
   game: GameDefinition;
-  /** Deadline of one tick call (default: the game's predict timeout). */
+  /** Deadline of one tick call (default: the game's predict timeout, at least a minute). */
   tickTimeoutMs?: number;
   logger?: Logger;
 }
@@ -34,10 +36,17 @@ export interface PredictShardInput extends TickModelsInput {
    * stand between the slot's instant and the honest models' calls.
    */
   feed?: boolean;
+  /**
+   * The slot's instant (unix ms): the activity prepares (reads who is fed), then waits for it before
+   * asking, so the calls start at the instant, not after the hops of starting a workflow and an activity.
+   */
+  notBeforeMs?: number;
 }
 
 export function createModelActivities(deps: ModelDeps) {
-  const tickTimeoutMs = deps.tickTimeoutMs ?? deps.game.predictTimeoutSeconds * 1000;
+  // Ticks run apart from the slots (feedModels), so they need not fit between two slots: a first tick
+  // carries 30 days of history, which a model may take seconds to load on a busy machine.
+  const tickTimeoutMs = deps.tickTimeoutMs ?? Math.max(60_000, deps.game.predictTimeoutSeconds * 1000);
   const feed = new PriceFeed({
     client: deps.client,
     db: deps.db,
@@ -63,6 +72,8 @@ export function createModelActivities(deps: ModelDeps) {
       return withHeartbeat(async () => {
         if (input.feed === false) await feed.refresh(input.shard);
         else await feed.feed(input);
+        const wait = (input.notBeforeMs ?? 0) - Date.now();
+        if (wait > 0) await sleep(wait);
         return predictRound(
           { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
           { due: input.due, shard: input.shard, timeoutMs: input.timeoutMs },

@@ -6,7 +6,7 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import type { Logger } from '../lib/log/index.js';
-import { slotRoundBoundMs } from '../lib/schedule/index.js';
+import { SLOT_LEAD_SEC, slotRoundBoundMs } from '../lib/schedule/index.js';
 import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
@@ -65,7 +65,8 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     },
     {
       scheduleId: scheduleIds.predictSlots,
-      spec: { intervals: [{ every: `${predictWindowSeconds}s` }] },
+      // Each run starts SLOT_LEAD_SEC before its window, as it starts each slot's run before the slot.
+      spec: { intervals: [{ every: `${predictWindowSeconds}s`, offset: `${predictWindowSeconds - SLOT_LEAD_SEC}s` }] },
       action: scheduledStart(
         'predictSlots',
         scheduleIds.predictSlots,

@@ -11,6 +11,7 @@ import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
 import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
+import { SLOT_LEAD_SEC } from '../lib/schedule/index.js';
 import { createCoordinatorWorker } from '../workers/coordinator.js';
 import { createModelCallsWorker } from '../workers/model-calls.js';
 import { createPostgresWorker } from '../workers/postgres.js';
@@ -90,16 +91,16 @@ describe('predictSlots', () => {
   });
 
   it('asks each slot at its instant in a run of its own, the sleeper timing out on its own rows only', async () => {
-    // A window of 20 s starting 3 s from now: about ten slots.
+    // The next whole window of 20 s at least 5 s away (ten slots), its run started 2 s ahead as the
+    // schedule does (SLOT_LEAD_SEC).
     const windowSec = 20;
-    const startSec = Math.ceil(Date.now() / 1000) + 3;
     const window = { windowSec, timeoutMs: 1_500 };
-    const fromSec = startSec;
-    const toSec = (Math.floor(fromSec / windowSec) + 1) * windowSec;
+    const fromSec = Math.ceil((Date.now() / 1000 + 5) / windowSec) * windowSec;
+    const toSec = fromSec + windowSec;
     const pace = (workflowId: string) =>
       executeWorkflow(env.client, 'predictSlots', {
         workflowId,
-        args: [{ ...window, scheduledAt: new Date(fromSec * 1000).toISOString() }],
+        args: [{ ...window, scheduledAt: new Date((fromSec - SLOT_LEAD_SEC) * 1000).toISOString() }],
       });
     const paced = await pace('pace-window');
     const expectedSlots: number[] = [];
@@ -120,8 +121,9 @@ describe('predictSlots', () => {
     const honestRows = rows.filter((r) => r.model_id === 'honest');
     expect(honestRows.map((r) => [r.scheduled_at, r.status])).toEqual(expectedSlots.map((t) => [t, 'SUCCESS']));
     expect(honestRows.map((r) => r.asset)).toEqual(expectedSlots.map((t) => ['BTC', 'ETH'][(t / 2) % 2]));
-    // Asked at the instant, not a period later: generous bound for a loaded machine (slots are 2 s apart,
-    // so a slot that waited for the previous one's 1.5 s timeout would show).
+    // Asked at the instant (the run started ahead, its activity waited for the instant), not a period
+    // later: a generous bound for a loaded machine (a slot that waited for the previous one's 1.5 s
+    // timeout would show).
     for (const r of honestRows) expect(r.performed_at - r.scheduled_at).toBeLessThan(1.5);
     const sleeperRows = rows.filter((r) => r.model_id === 'sleeper');
     expect(sleeperRows.map((r) => r.scheduled_at)).toEqual(expectedSlots);

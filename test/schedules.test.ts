@@ -35,7 +35,7 @@ describe('ensureSchedules', () => {
 
     // The slots are paced by ten-minute windows that never wait for each other.
     const slots = await env.client.schedule.getHandle(scheduleIds.predictSlots).describe();
-    expect(slots.spec.intervals?.[0]?.every).toBe(600_000);
+    expect(slots.spec.intervals?.[0]).toEqual({ every: 600_000, offset: 598_000 }); // 2 s ahead of each window
     expect(slots.policies.overlap).toBe('ALLOW_ALL');
     expect(slots.action.type === 'startWorkflow' && slots.action.workflowType).toBe('predictSlots');
     expect(slots.action.type === 'startWorkflow' && slots.action.args).toEqual([

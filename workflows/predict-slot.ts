@@ -64,6 +64,8 @@ export async function predictSlot(input: PredictSlotInput): Promise<PredictSlotR
         timeoutMs,
         // The models are fed after each price ingestion (feedModels): nothing stands before the calls.
         feed: false,
+        // Started a little ahead of its instant (predictSlots), the activity waits for it to call.
+        notBeforeMs: slotMs,
       }),
     ),
   );

@@ -1,13 +1,16 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { log, ParentClosePolicy, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import { callDeadlineProblem, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
+import { callDeadlineProblem, SLOT_LEAD_SEC, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { gameOf, positiveInteger, runInstant } from './inputs.js';
 import type { predictSlot } from './predict-slot.js';
 import { postgres } from './queues.js';
 
 export interface PredictSlotsInput {
-  /** Where the run starts pacing (ISO). Default: the schedule's scheduled time, else the start time. */
+  /**
+   * When the run starts (ISO; default: the schedule's scheduled time, else the start time). It paces the
+   * slots from SLOT_LEAD_SEC (lib/schedule) after it up to the next multiple of `windowSec`.
+   */
   scheduledAt?: string;
   /** Game id (lib/game), default the default game; it must be the model-calls workers' game. */
   game?: string;
@@ -33,13 +36,14 @@ export interface PredictSlotsResult {
 }
 
 /**
- * Paces the prediction slots of one window: sleeps to each slot's instant (a durable timer, millisecond
- * precision) and starts that slot's own run, `predict-slot-<ISO instant>`, without waiting for it. Slot
+ * Paces the prediction slots of one window: sleeps to just before each slot's instant (a durable timer,
+ * millisecond precision) and starts that slot's own run, `predict-slot-<ISO instant>`, without waiting for it. Slot
  * runs so run beside each other, each bounded by the call deadline: a slow model never delays or drops
  * the next slot. The grid comes from the active prediction configs, read once per window.
  */
 export async function predictSlots(input: PredictSlotsInput = {}): Promise<PredictSlotsResult> {
-  const fromSec = runInstant(input.scheduledAt, 'scheduledAt');
+  // The schedule starts the run SLOT_LEAD_SEC before its window, so the window's first slot gets its lead.
+  const fromSec = runInstant(input.scheduledAt, 'scheduledAt') + SLOT_LEAD_SEC;
   const windowSec = positiveInteger(input.windowSec, 600, 'windowSec');
   const toSec = (Math.floor(fromSec / windowSec) + 1) * windowSec;
   const game = gameOf(input);
@@ -62,8 +66,9 @@ export async function predictSlots(input: PredictSlotsInput = {}): Promise<Predi
   };
   for (const slot of slotsBetween(fromSec, toSec, groups)) {
     const slotMs = slot.slotSec * 1000;
-    // Date.now() in a workflow is the time of the current activation: replays see the same.
-    const wait = slotMs - Date.now();
+    // Date.now() in a workflow is the time of the current activation: replays see the same. The slot's
+    // run starts a little ahead; its activity waits for the instant itself before calling.
+    const wait = slotMs - SLOT_LEAD_SEC * 1000 - Date.now();
     if (wait > 0) await sleep(Math.ceil(wait));
     if (Date.now() - slotMs > lateLimitMs) {
       result.late++;

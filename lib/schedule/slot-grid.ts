@@ -89,3 +89,10 @@ export function callDeadlineProblem(deadlineMs: number, groups: readonly Predict
 export function slotRoundBoundMs(callTimeoutMs: number): number {
   return 3 * callTimeoutMs + 60_000;
 }
+
+/**
+ * How long before its instant a slot's run is started (seconds): the hops of starting a workflow and
+ * its activity (tens to hundreds of milliseconds on a loaded machine) are taken before the instant, and
+ * the activity waits for the instant itself to call. A pacing run starts this long before its window.
+ */
+export const SLOT_LEAD_SEC = 2;
