@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log/index.js';
 import {
   type CallResult,
   encodeVariant,
+  type ModelCredentials,
   ModelRunnerClient,
   type ModelTransport,
   modelTransports,
@@ -52,7 +53,7 @@ function parseOptions(args: string[]): Options {
 }
 
 /** The endpoints run in their own Node process, so they do not share our event loop. */
-class Endpoints {
+export class Endpoints {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(): Promise<Endpoints> {
@@ -70,8 +71,9 @@ class Endpoints {
     return reply;
   }
 
-  listen(count: number) {
-    return this.request<{ ports: number[]; answerBytes: number }>({ command: 'listen', count });
+  /** `tls`: secure model nodes (see endpoints.ts). */
+  listen(count: number, tls?: { cert: string; key: string; ca: string; identities: Array<Record<string, string>> }) {
+    return this.request<{ ports: number[]; answerBytes: number }>({ command: 'listen', count, tls });
   }
 
   reset() {
@@ -118,7 +120,12 @@ interface OurRounds {
   endpointCpuMs: number[];
 }
 
-function clientFor(ports: number[], transport: ModelTransport): ModelRunnerClient {
+/** A client of models m0..mN-1 at these ports; `secure`: secure mode, every model of this cruncher wallet. */
+export function clientFor(
+  ports: number[],
+  transport: ModelTransport,
+  secure?: { wallet: string; credentials: ModelCredentials },
+): ModelRunnerClient {
   return new ModelRunnerClient({
     transport,
     className: 'condorgame.tracker.TrackerBase',
@@ -128,9 +135,12 @@ function clientFor(ports: number[], transport: ModelTransport): ModelRunnerClien
       name: `model ${i}`,
       cruncherId: `c${i}`,
       cruncherName: `cruncher ${i}`,
+      cruncherWalletPubkey: secure?.wallet ?? null,
+      cruncherHotkey: `hotkey-${i}`,
       ip: '127.0.0.1',
       port,
     })),
+    credentials: secure?.credentials ?? null,
     reportFailures: false,
     // Per-model join/leave lines would drown the figures; warnings and errors still show.
     logger: createLogger('model-runner').child({}, { level: 'warn' }),

@@ -6,6 +6,7 @@ import * as gateway from './commands/gateway.js';
 import * as migrate from './commands/migrate.js';
 import * as models from './commands/models.js';
 import * as orchestrator from './commands/orchestrator.js';
+import * as probe from './commands/probe.js';
 import * as schedules from './commands/schedules.js';
 import * as scorePrediction from './commands/score-prediction.js';
 import * as start from './commands/start.js';
@@ -23,6 +24,7 @@ const commands: Array<{ register: (program: Command) => void }> = [
   worker,
   schedules,
   models,
+  probe,
   scorePrediction,
   gateway,
   backfill,

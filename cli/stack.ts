@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { buildGateway } from '../gateway/app.js';
 import { temporalHealthCheck } from '../gateway/temporal-check.js';
 import { databaseUrl, readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
-import { activatePredictionGroups } from '../lib/db/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
@@ -13,6 +12,7 @@ import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
 import { allQueues, runWorkers } from '../workers/run.js';
 import { chooseDatabase } from './database.js';
+import { activateGame } from './game-plan.js';
 import { redact } from './options.js';
 import { ensureSchedules } from './schedules.js';
 import { predictTimeoutMs, scheduleSettings } from './settings.js';
@@ -111,8 +111,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     settings = { ...settings, DATABASE_URL: database.url };
     const db = await openDatabase(settings, logger, 2);
     stops.push(() => db.end());
-    const active = await activatePredictionGroups(db, game.defaultPredictionConfigs);
-    logger.info({ game: game.id, configs: active }, `game ${game.id}: ${active} active prediction configs`);
+    await activateGame(db, game, logger);
 
     // The local orchestrator: each example submission as a model process, announced over WebSocket.
     let orchestratorUrl = settings.ORCHESTRATOR_URL;

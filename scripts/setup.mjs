@@ -159,24 +159,28 @@ function commandExists(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-// Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
-function ensureDockerCompose() {
-  if (commandExists('docker-compose')) return;
+/** A command the tests need, from its Debian package when it is missing (as root, with apt-get). */
+function ensureDebianTool(command, debianPackage, purpose) {
+  if (commandExists(command)) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !commandExists('apt-get')) {
-    say('docker-compose is missing and cannot be installed here (needs apt-get as root): its test will say how');
+    say(`${command} is missing and cannot be installed here (needs apt-get as root): its test will say how`);
     return;
   }
-  say('installing docker-compose from Debian (the compose file test uses it) ...');
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', 'docker-compose'], { stdio: 'ignore' }).status === 0;
+  say(`installing ${debianPackage} from Debian (${purpose}) ...`);
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', debianPackage], { stdio: 'ignore' }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-  if (!install()) say('apt-get could not install docker-compose: its test will say how');
+  if (!install()) say(`apt-get could not install ${debianPackage}: its test will say how`);
 }
 
 ensureNodeModules();
-if (forTests) ensureDockerCompose();
+if (forTests) {
+  // Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
+  ensureDebianTool('docker-compose', 'docker-compose', 'the compose file test uses it');
+  // The secure-mode tests make their test CA and certificates with it.
+  ensureDebianTool('openssl', 'openssl', 'the secure-mode tests make their certificates with it');
+}
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
 ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');

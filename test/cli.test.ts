@@ -30,6 +30,7 @@ describe('the coordinator command', () => {
       'backfill',
       'schedules',
       'models',
+      'probe',
       'score-prediction',
       'gateway',
     ];

@@ -1,18 +1,14 @@
 // The predict cycle end to end: a real Temporal dev server, a real PostgreSQL database and real
 // model-runner processes serving the example trackers, with the three workers in this process.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
-import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createModelCallsWorker } from '../workers/model-calls.js';
-import { createPostgresWorker } from '../workers/postgres.js';
 import type { PredictCycleResult } from '../workflows/index.js';
+import { type CycleWorkers, runCycleWorkers } from './support/cycle-workers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -39,8 +35,7 @@ describe('predictCycle', () => {
   let db: TestDatabase;
   let discovery: TestDiscoveryServer;
   let client: ModelRunnerClient;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: CycleWorkers | undefined;
   const models: ModelProcess[] = [];
   // Whole minutes in the past, so the synthetic source has their prices.
   const firstCycle = Math.floor(Date.now() / 60_000) * 60 - 180;
@@ -77,18 +72,11 @@ describe('predictCycle', () => {
     await client.start();
     await client.waitForModels(2, 60_000);
 
-    const connection = { connection: env.nativeConnection };
-    workers = await Promise.all([
-      createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, game: condor, source: new SyntheticSource({ seed: 7 }) }),
-      createModelCallsWorker({ ...connection, client, db: db.pool, game: condor }),
-    ]);
-    running = workers.map((worker) => worker.run());
+    workers = await runCycleWorkers(env, { client, db });
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
+    await workers?.stop();
     await client?.close();
     await stopAllModelProcesses();
     await discovery?.close();

@@ -3,7 +3,7 @@ import { createDatabasePool, type DatabasePool, defaultDatabaseUrl, ensureDataba
 import { type GameDefinition, getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource, type PriceSource } from '../lib/market-data/index.js';
-import { ModelRunnerClient } from '../lib/model-runner/index.js';
+import { loadModelCredentials, ModelRunnerClient } from '../lib/model-runner/index.js';
 
 /** The database, created (our default one only) and migrated: every process may be the first to start. */
 export async function openDatabase(settings: Settings, logger: Logger, maximumPoolSize = 10): Promise<DatabasePool> {
@@ -26,6 +26,11 @@ export async function openModelClient(settings: Settings): Promise<ModelRunnerCl
     maxConsecutiveFailures: settings.MAX_CONSECUTIVE_FAILURES,
     maxConsecutiveTimeouts: settings.MAX_CONSECUTIVE_TIMEOUTS,
     transport: settings.MODEL_TRANSPORT,
+    // Secure or gateway mode; a missing or wrong credentials file stops the worker here, with its name.
+    credentials: loadModelCredentials({
+      secureCertDir: settings.SECURE_CERT_DIR,
+      gatewayCertDir: settings.GATEWAY_CERT_DIR,
+    }),
     logger: createLogger('model-runner'),
   });
   await client.start();

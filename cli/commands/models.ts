@@ -4,7 +4,7 @@ import { readSettings } from '../../lib/config/index.js';
 import { type ModelState, parseDiscoveryMessage } from '../../lib/model-runner/index.js';
 
 /** The orchestrator's current model list: the `init` frame every new discovery connection gets. */
-function announcedModels(url: string, timeoutMs: number): Promise<ModelState[]> {
+export function announcedModels(url: string, timeoutMs: number): Promise<ModelState[]> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     const timer = setTimeout(() => {

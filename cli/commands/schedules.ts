@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { readSettings, temporalOptions } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log/index.js';
 import { connectClient } from '../../lib/temporal/index.js';
+import { gameOf, openDatabase } from '../../workers/resources.js';
+import { activateGame } from '../game-plan.js';
 import { ensureSchedules, scheduleIds } from '../schedules.js';
 import { scheduleSettings } from '../settings.js';
 
@@ -48,10 +50,21 @@ export function register(program: Command): void {
 
   schedules
     .command('ensure')
-    .description('create the schedules or update them to the current settings')
-    .action(() =>
-      withClient((client) => ensureSchedules(client, scheduleSettings(readSettings()), createLogger('schedules'))),
-    );
+    .description(
+      "create the schedules or update them to the current settings, and make the game's prediction configs the active ones",
+    )
+    .action(async () => {
+      const settings = readSettings();
+      const logger = createLogger('schedules');
+      // The database first: a schedule must not start cycles that ask for another game's predictions.
+      const db = await openDatabase(settings, logger, 1);
+      try {
+        await activateGame(db, gameOf(settings), logger);
+      } finally {
+        await db.end();
+      }
+      await withClient((client) => ensureSchedules(client, scheduleSettings(settings), logger));
+    });
 
   for (const [name, description] of [
     ['pause', 'stop starting runs (running ones finish)'],

@@ -53,6 +53,14 @@ const definitions = {
     help: 'gRPC to the models: http2 (our channel, the fastest) or grpc-js (the @grpc/grpc-js library)',
     schema: z.enum(['http2', 'grpc-js']).default('http2'),
   },
+  SECURE_CERT_DIR: {
+    help: "secure mode (CrunchDAO's model nodes over mutual TLS): directory with ca.crt, tls.crt, tls.key; unset: plain gRPC",
+    schema: z.string().optional(),
+  },
+  GATEWAY_CERT_DIR: {
+    help: 'gateway mode (model nodes behind TLS gateways): directory with the enrolled RSA key (key.pem or tls.key)',
+    schema: z.string().optional(),
+  },
   MAX_CONSECUTIVE_FAILURES: {
     help: 'FAILED calls in a row before a model is reported',
     schema: z.coerce.number().int().positive().default(100),
@@ -84,6 +92,11 @@ export function readSettings(env: Record<string, string | undefined> = process.e
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`bad settings: ${problems}`);
+  }
+  if (parsed.data.SECURE_CERT_DIR && parsed.data.GATEWAY_CERT_DIR) {
+    throw new Error(
+      'bad settings: SECURE_CERT_DIR and GATEWAY_CERT_DIR are both set; the model nodes are reached in one mode',
+    );
   }
   return parsed.data as Settings;
 }

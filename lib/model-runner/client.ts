@@ -35,6 +35,8 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
   private readonly log: Logger;
   private started = false;
   private closed = false;
+  /** Configuration problems already logged at error level (the same one for every model is said once). */
+  private readonly saidUnusable = new Set<string>();
 
   constructor(options: ModelRunnerClientOptions) {
     super();
@@ -63,6 +65,7 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       busyRetryDelayMs: positive(options.busyRetryDelayMs, 50, 'busyRetryDelayMs'),
       maxMessageBytes: Math.floor(positive(options.maxMessageBytes, 64 * MiB, 'maxMessageBytes')),
       transport: transportOf(options.transport),
+      credentials: options.credentials ?? null,
       limits: {
         maxConsecutiveFailures: atLeastZero(options.maxConsecutiveFailures, 3, 'maxConsecutiveFailures'),
         maxConsecutiveTimeouts: atLeastZero(options.maxConsecutiveTimeouts, 3, 'maxConsecutiveTimeouts'),
@@ -226,7 +229,9 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
   }
 
   modelUnusable(connection: ModelConnection, reason: string): void {
-    this.log.error(
+    const first = !this.saidUnusable.has(reason);
+    this.saidUnusable.add(reason);
+    this.log[first ? 'error' : 'debug'](
       { model: connection.info.modelId, reason },
       `model ${connection.info.modelId} cannot be set up because of the coordinator's configuration: ${reason}`,
     );
@@ -321,7 +326,8 @@ function encodeArgument(value: Value) {
   return value === null ? JSON_NULL : encodeVariant(value);
 }
 
-function toModelInfo(state: ModelState): ModelInfo {
+/** A discovery entry as the model it announces. */
+export function toModelInfo(state: ModelState): ModelInfo {
   return {
     modelId: state.modelId,
     deploymentId: state.deploymentId,

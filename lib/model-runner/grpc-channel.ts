@@ -5,6 +5,7 @@
 // gRPC-over-HTTP/2 framing itself (how much more: bench/README.md#fan-out).
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChannelSecurity } from './security/channel-security.js';
 
 /** gRPC status codes (grpc/doc/statuscodes.md). */
 export const GrpcStatus = {
@@ -52,6 +53,8 @@ export interface GrpcChannelOptions {
    */
   keepaliveMs?: number;
   keepaliveTimeoutMs?: number;
+  /** Secure or gateway mode (security/): TLS, headers added to calls, answers checked. None: plain h2c. */
+  security?: ChannelSecurity;
 }
 
 export interface UnaryOptions {
@@ -174,6 +177,8 @@ export class Http2Channel implements GrpcChannel {
       } catch (error) {
         const message = (error as Error).message;
         if (this.closed) throw new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed');
+        // A refused certificate stays refused: no point in trying again until the deadline.
+        if (error instanceof GrpcError && error.code === GrpcStatus.UNAUTHENTICATED) throw error;
         if (Date.now() + backoff >= deadline)
           throw new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `not connected: ${message}`);
         try {
@@ -190,9 +195,11 @@ export class Http2Channel implements GrpcChannel {
   private connectOnce(deadline: number): Promise<http2.ClientHttp2Session> {
     if (this.closed) return Promise.reject(new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed'));
     this.connecting ??= new Promise<http2.ClientHttp2Session>((resolve, reject) => {
-      const session = http2.connect(`http://${this.authority}`, {
+      const { security } = this.options;
+      const session = http2.connect(`${security ? 'https' : 'http'}://${this.authority}`, {
         settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES, enablePush: false },
         maxSessionMemory: Math.max(10, Math.ceil((this.options.maxMessageBytes * 2) / (1024 * 1024))),
+        ...security?.tls,
       });
       const timer = setTimeout(
         () => fail(new Error(`no connection within ${Math.max(0, deadline - Date.now())} ms`)),
@@ -202,7 +209,7 @@ export class Http2Channel implements GrpcChannel {
         clearTimeout(timer);
         session.destroy();
         this.connecting = null;
-        reject(error);
+        reject(security ? security.connectError(error) : error);
       };
       session.once('error', fail);
       session.once('connect', () => {
@@ -265,6 +272,7 @@ export class Http2Channel implements GrpcChannel {
           'content-type': 'application/grpc',
           te: 'trailers',
           'grpc-timeout': `${Math.min(remaining, 99_999_999)}m`,
+          ...securityHeaders(this.options.security),
         });
       } catch (error) {
         return reject(new GrpcError(GrpcStatus.UNAVAILABLE, (error as Error).message));
@@ -302,6 +310,9 @@ export class Http2Channel implements GrpcChannel {
       stream.on('response', (headers) => {
         httpStatus = Number(headers[':status']);
         readStatus(headers);
+        // A Trailers-Only answer (an error status at once) carries no identity: its status speaks.
+        const refused = grpcStatus === undefined ? this.options.security?.checkAnswer?.(headers) : null;
+        if (refused) finish(new GrpcError(GrpcStatus.UNAUTHENTICATED, refused));
       });
       stream.on('trailers', readStatus);
       stream.on('data', (chunk: Buffer) => {
@@ -350,6 +361,13 @@ export class Http2Channel implements GrpcChannel {
       stream.end(frame(request));
     });
   }
+}
+
+/** The :authority and per-call headers of secure and gateway modes. */
+function securityHeaders(security: ChannelSecurity | undefined): Record<string, string> {
+  if (!security) return {};
+  const headers = security.callHeaders?.() ?? {};
+  return security.authority ? { ':authority': security.authority, ...headers } : headers;
 }
 
 /** A stream the server never processed (REFUSED_STREAM): safe to send again. */

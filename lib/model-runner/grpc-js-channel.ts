@@ -3,6 +3,7 @@
 // model connection: the same deadlines, limits and GrpcErrors.
 import { type ChannelOptions, Client, type ClientUnaryCall, credentials, Metadata } from '@grpc/grpc-js';
 import { type GrpcChannel, type GrpcChannelOptions, GrpcError, GrpcStatus, type UnaryOptions } from './grpc-channel.js';
+import { type ChannelSecurity, grpcJsChannelSettings } from './security/channel-security.js';
 
 const passThrough = (bytes: Buffer): Buffer => bytes;
 
@@ -10,8 +11,11 @@ export class GrpcJsChannel implements GrpcChannel {
   private readonly client: Client;
   private readonly inFlight = new Set<ClientUnaryCall>();
   private closed = false;
+  private readonly security: ChannelSecurity | undefined;
 
   constructor(host: string, port: number, options: GrpcChannelOptions) {
+    this.security = options.security;
+    const secure = options.security ? grpcJsChannelSettings(options.security) : null;
     const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const channelOptions: ChannelOptions = {
       'grpc.max_send_message_length': options.maxMessageBytes,
@@ -24,8 +28,13 @@ export class GrpcJsChannel implements GrpcChannel {
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 20_000,
       // Channelz bookkeeping costs time on every call and nothing here reads it.
       'grpc.enable_channelz': 0,
+      ...secure?.options,
     };
-    this.client = new Client(`${bracketed}:${port}`, credentials.createInsecure(), channelOptions);
+    this.client = new Client(
+      `${bracketed}:${port}`,
+      secure?.credentials ?? credentials.createInsecure(),
+      channelOptions,
+    );
   }
 
   waitForReady(deadline: number): Promise<void> {
@@ -41,19 +50,31 @@ export class GrpcJsChannel implements GrpcChannel {
   unary(path: string, request: Buffer, { deadline, waitForReady }: UnaryOptions): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed'));
+      const metadata = new Metadata({ waitForReady });
+      for (const [name, value] of Object.entries(this.security?.callHeaders?.() ?? {})) metadata.set(name, value);
+      let refused: string | null = null;
       const call = this.client.makeUnaryRequest(
         path,
         passThrough,
         passThrough,
         request,
-        new Metadata({ waitForReady }),
+        metadata,
         { deadline },
         (error, answer) => {
           this.inFlight.delete(call);
-          if (error) reject(new GrpcError(error.code, error.details || error.message));
+          if (refused) reject(new GrpcError(GrpcStatus.UNAUTHENTICATED, refused));
+          else if (error) reject(new GrpcError(error.code, error.details || error.message));
           else resolve(answer as Buffer);
         },
       );
+      const { checkAnswer } = this.security ?? {};
+      if (checkAnswer) {
+        // The answer's initial headers carry a secure node's identity: checked before the answer is used.
+        call.on('metadata', (headers: Metadata) => {
+          refused = checkAnswer(headers.toHttp2Headers() as Record<string, string | string[] | undefined>);
+          if (refused) call.cancel();
+        });
+      }
       this.inFlight.add(call);
     });
   }

@@ -1,8 +1,16 @@
 // The TypeScript ModelRunner client: discovery, one gRPC channel per model, concurrent calls.
-export { ModelRunnerClient } from './client.js';
+export { ModelRunnerClient, toModelInfo } from './client.js';
 export { type DiscoveryMessage, type FailureReport, type ModelState, parseDiscoveryMessage } from './discovery.js';
 export { GrpcError, GrpcStatus, type ModelTransport, modelTransports } from './grpc-channel.js';
+export { type ProbeResult, probeModels } from './probe.js';
 export { parsePythonJson, pythonJsonDumps } from './python-json.js';
+export {
+  CredentialsError,
+  type GatewayCredentials,
+  loadModelCredentials,
+  type ModelCredentials,
+  type SecureCredentials,
+} from './security/credentials.js';
 export type {
   CallArguments,
   CallOptions,

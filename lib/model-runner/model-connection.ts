@@ -16,6 +16,9 @@ import {
   type SetupResponse,
   setupMethod,
 } from './proto.js';
+import { channelSecurityFor } from './security/channel-security.js';
+import type { ModelCredentials } from './security/credentials.js';
+import { authenticationReason, isAuthenticationFailure, notSecureModeHint } from './security/mode.js';
 import type { CallResult, CallStatus, FailureCode, ModelInfo } from './types.js';
 import { decodeVariant, VariantDecodeError, VariantType } from './variant.js';
 
@@ -31,6 +34,8 @@ export interface ConnectionSettings {
   maxMessageBytes: number;
   transport: ModelTransport;
   limits: CallPolicyLimits;
+  /** Secure or gateway mode's credentials; null: plain gRPC. */
+  credentials: ModelCredentials | null;
 }
 
 /** How a connection tells its owner what happened; the owner decides about events and reports. */
@@ -84,7 +89,8 @@ export class ModelConnection {
     for (let attempt = 1; attempt <= connectAttempts; attempt++) {
       if (this.state !== 'connecting') return;
       try {
-        this.channel ??= this.newChannel();
+        this.channel ??= await this.newChannel();
+        if (this.state !== 'connecting') return this.dropChannel();
         await this.waitForChannel(channelReadyTimeoutMs);
         const response = await this.untilNotBusy<SetupResponse>(
           setupMethod.path,
@@ -98,6 +104,18 @@ export class ModelConnection {
       } catch (error) {
         if (this.state !== 'connecting') return;
         lastProblem = describeError(error);
+        // A refused certificate or identity does not get better by trying again: reported once.
+        if (isAuthenticationFailure(error)) {
+          const reason = `authentication failed at ${this.target}: ${authenticationReason(error)}`;
+          this.owner.reportModel(this, 'CONNECTION_FAILED', reason);
+          return;
+        }
+        const hint = this.settings.credentials ? null : await notSecureModeHint(this.info.ip, this.info.port);
+        if (hint && this.state === 'connecting') {
+          this.state = 'unusable';
+          this.owner.modelUnusable(this, hint);
+          return;
+        }
       }
       if (attempt < connectAttempts) {
         const waitMs = connectBackoffMs[Math.min(attempt - 1, connectBackoffMs.length - 1)] ?? 0;
@@ -209,6 +227,12 @@ export class ModelConnection {
     try {
       response = await this.untilNotBusy(callMethod.path, request, callMethod.responseDeserialize, deadline);
     } catch (error) {
+      if (isAuthenticationFailure(error)) {
+        // The node's identity no longer holds (or it refuses ours): not a slow model, a node not to trust.
+        const reason = `authentication failed: ${authenticationReason(error)}`;
+        this.owner.reportModel(this, 'CONNECTION_FAILED', reason);
+        return { result: this.result('FAILED', null, elapsedUs(), reason) };
+      }
       return { result: this.result('TIMEOUT', null, elapsedUs(), describeError(error)), after: afterTimeout };
     }
     const execTimeUs = elapsedUs();
@@ -316,12 +340,15 @@ export class ModelConnection {
     return result;
   }
 
-  private newChannel(): GrpcChannel {
+  /** A channel to the model; in secure mode after the TLS probe of the node (security/). */
+  private async newChannel(): Promise<GrpcChannel> {
+    const { credentials } = this.settings;
     const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,
+      ...(credentials ? { security: await channelSecurityFor(credentials, this.info) } : {}),
     };
     return this.settings.transport === 'grpc-js'
       ? new GrpcJsChannel(this.info.ip, this.info.port, options)
@@ -339,6 +366,7 @@ export class ModelConnection {
     try {
       await this.channel.waitForReady(Date.now() + timeoutMs);
     } catch (error) {
+      if (isAuthenticationFailure(error)) throw error;
       throw new Error(`channel not ready within ${formatMs(timeoutMs)}: ${describeError(error)}`);
     }
   }

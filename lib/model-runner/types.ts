@@ -1,5 +1,6 @@
 import type { Logger } from '../log/index.js';
 import type { ModelTransport } from './grpc-channel.js';
+import type { ModelCredentials } from './security/credentials.js';
 
 export type CallStatus = 'SUCCESS' | 'FAILED' | 'TIMEOUT';
 
@@ -96,6 +97,12 @@ export interface ModelRunnerClientOptions {
   maxMessageBytes?: number;
   /** `http2` (default): our own unary gRPC channel, the fastest; `grpc-js`: the @grpc/grpc-js library. */
   transport?: ModelTransport;
+  /**
+   * Production modes (loadModelCredentials): `secure` (mutual TLS to CrunchDAO's nodes, their signed
+   * identity checked on every call) or `gateway` (TLS gateways, a signed token on every call).
+   * None: plain gRPC, for models on the coordinator's own network. Both transports.
+   */
+  credentials?: ModelCredentials | null;
   /** WebSocket ping interval to detect a dead orchestrator connection (default 20 s; 0 disables). */
   discoveryPingIntervalMs?: number;
   logger?: Logger;

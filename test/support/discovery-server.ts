@@ -36,6 +36,9 @@ export interface AnnounceOptions {
   cruncherName?: string;
   /** Send the port as a numeric string, as some orchestrator versions do. */
   portAsString?: boolean;
+  /** The cruncher's wallet (base58) and hotkey, which a secure node's signed identity must name. */
+  walletPubkey?: string | null;
+  hotkey?: string | null;
 }
 
 export interface DiscoveryServerOptions {
@@ -243,8 +246,8 @@ function runningState(options: AnnounceOptions): WireModelState {
       model_name: options.name ?? options.modelId,
       cruncher_id: options.cruncherId ?? `cruncher-${options.modelId}`,
       cruncher_name: options.cruncherName ?? `Cruncher ${options.modelId}`,
-      cruncher_wallet_pubkey: null,
-      cruncher_hotkey: null,
+      cruncher_wallet_pubkey: options.walletPubkey ?? null,
+      cruncher_hotkey: options.hotkey ?? null,
     },
     state: 'RUNNING',
     ip: options.ip ?? '127.0.0.1',
