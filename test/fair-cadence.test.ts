@@ -4,7 +4,7 @@
 // model (test/fixtures/hostile). Over three minutes and more: every honest model has every slot, each
 // hostile outcome is a row with its reason, prices come every minute, scores and the leaderboard keep
 // pace. Long (about seven minutes): one file, run it when the cadence changes.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,29 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { getGame } from '../lib/game/index.js';
 import { predictionGroupsOf, slotsBetween } from '../lib/schedule/index.js';
+import { type StackPorts, startCoordinator } from './support/coordinator-start.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { freePort } from './support/model-processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
+import { waitFor } from './support/wait-for.js';
 
 const honest = ['honest-benchmark', 'honest-mixture', 'honest-benchmark-2'];
 const hostile = ['cpu-hog', 'crasher', 'sleeper', 'garbage'];
 const OBSERVED_SEC = 200;
 const groups = predictionGroupsOf(getGame('condor-quick').defaultPredictionConfigs);
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
 
 const row = z.object({
   model_id: z.string(),
@@ -48,13 +34,12 @@ const row = z.object({
 describe('fair cadence beside hostile models (coordinator start, condor-quick)', () => {
   let db: TestDatabase;
   let stack: ChildProcess;
-  let output = '';
+  let ports: StackPorts;
+  let output: () => string;
   const work = mkdtempSync(join(tmpdir(), 'coordinator-cadence-'));
-  const ports = { temporal: 0, ui: 0, discovery: 0, orchestratorHttp: 0, gateway: 0 };
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
     const submissions = join(work, 'submissions');
     cpSync(resolve(exampleSubmissions, 'benchmark'), join(submissions, 'honest-benchmark'), { recursive: true });
     cpSync(resolve(exampleSubmissions, 'mixture'), join(submissions, 'honest-mixture'), { recursive: true });
@@ -62,40 +47,15 @@ describe('fair cadence beside hostile models (coordinator start, condor-quick)',
     for (const name of hostile) {
       cpSync(resolve(repoRoot, 'test', 'fixtures', 'hostile', name), join(submissions, name), { recursive: true });
     }
-    stack = spawn(
-      process.execPath,
-      [
-        resolve(repoRoot, 'bin/coordinator.mjs'),
-        'start',
-        '--submissions',
-        submissions,
-        '--data-dir',
-        join(work, 'data'),
-        '--orchestrator-http-port',
-        String(ports.orchestratorHttp),
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DATABASE_URL: db.url,
-          TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-          TEMPORAL_UI_PORT: String(ports.ui),
-          ORCHESTRATOR_URL: `ws://127.0.0.1:${ports.discovery}/condorgame`,
-          GATEWAY_PORT: String(ports.gateway),
-          GAME: 'condor-quick',
-          MARKET_DATA: 'synthetic:11',
-          SCORE_EVERY_SECONDS: '10',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-200_000);
-    };
-    stack.stdout?.on('data', keep);
-    stack.stderr?.on('data', keep);
+    const started = await startCoordinator({
+      work,
+      databaseUrl: db.url,
+      game: 'condor-quick',
+      marketData: 'synthetic:11',
+    });
+    stack = started.child;
+    ports = started.ports;
+    output = started.output;
   }, 60_000);
 
   afterAll(async () => {
@@ -116,27 +76,23 @@ describe('fair cadence beside hostile models (coordinator start, condor-quick)',
         return probe();
       });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- coordinator start's log ---\n${output.slice(-5000)}`);
+      throw new Error(`${(error as Error).message}\n--- coordinator start's log ---\n${output().slice(-5000)}`);
     }
   };
 
   it('gives every honest model every slot at its instant, records each hostile outcome, keeps prices and scores in pace', async () => {
     await whileRunning('the start banner', 300_000, async () =>
-      output.includes('The coordinator is running') ? true : undefined,
+      output().includes('The coordinator is running') ? true : undefined,
     );
     // The observation starts once every honest model has answered a slot (their Python set-up is done).
-    const firstSlot = await waitFor(
-      `a SUCCESS of every honest model (log: ${output.slice(-3000)})`,
-      300_000,
-      async () => {
-        const firsts = await db.pool.any(sql.type(z.object({ model_id: z.string(), first: z.number() }))`
+    const firstSlot = await whileRunning('a SUCCESS of every honest model', 300_000, async () => {
+      const firsts = await db.pool.any(sql.type(z.object({ model_id: z.string(), first: z.number() }))`
         SELECT model_id, min(extract(epoch FROM scheduled_at))::float8 AS first
         FROM predictions WHERE status = 'SUCCESS' AND model_id = ANY(${sql.array(honest, 'text')})
         GROUP BY model_id
       `);
-        return firsts.length === honest.length ? Math.max(...firsts.map((f) => f.first)) : undefined;
-      },
-    );
+      return firsts.length === honest.length ? Math.max(...firsts.map((f) => f.first)) : undefined;
+    });
     const from = firstSlot + 1;
     const to = from + OBSERVED_SEC;
     // Every slot of the observed span is complete once its deadline (5 s) and storing have passed.

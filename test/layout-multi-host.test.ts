@@ -18,23 +18,9 @@ import { connectClient, type RunningDevServer, startDevServer, taskQueues } from
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort } from './support/model-processes.js';
 import { exampleSubmissions, repoRoot, temporalCli } from './support/tools.js';
+import { waitFor } from './support/wait-for.js';
 
 const hosts = { temporal: '127.0.0.1', orchestrator: '127.0.0.13', gateway: '127.0.0.14' };
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
 
 interface Service {
   name: string;

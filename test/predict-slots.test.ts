@@ -3,19 +3,15 @@
 // beside an honest one times out on its own rows and never delays the next slot; a second pacing run over
 // the same window starts nothing twice.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { executeWorkflow } from '../cli/workflows.js';
 import { condor } from '../lib/game/index.js';
-import { SyntheticSource } from '../lib/market-data/index.js';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { SLOT_LEAD_SEC } from '../lib/schedule/index.js';
-import { createCoordinatorWorker } from '../workers/coordinator.js';
-import { createModelCallsWorker } from '../workers/model-calls.js';
-import { createPostgresWorker } from '../workers/postgres.js';
 import type { FeedModelsResult, PredictSlotResult } from '../workflows/index.js';
+import { type CycleWorkers, runCycleWorkers } from './support/cycle-workers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { TestDiscoveryServer } from './support/discovery-server.js';
 import { recordHistory } from './support/histories.js';
@@ -36,8 +32,7 @@ describe('predictSlots', () => {
   let db: TestDatabase;
   let discovery: TestDiscoveryServer;
   let client: ModelRunnerClient;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: CycleWorkers;
 
   beforeAll(async () => {
     [env, db, discovery] = await Promise.all([
@@ -66,13 +61,7 @@ describe('predictSlots', () => {
     });
     await client.start();
     await client.waitForModels(2, 60_000);
-    const connection = { connection: env.nativeConnection };
-    workers = await Promise.all([
-      createCoordinatorWorker(connection),
-      createPostgresWorker({ ...connection, db: db.pool, game: condor, source: new SyntheticSource({ seed: 5 }) }),
-      createModelCallsWorker({ ...connection, client, db: db.pool, game: condor }),
-    ]);
-    running = workers.map((worker) => worker.run());
+    workers = await runCycleWorkers(env, { client, db });
     // Prices, as the ingest-prices schedule stores them, and the models' feed that each ingestion starts.
     const ingested = await executeWorkflow(env.client, 'ingestPrices', { workflowId: 'ingest-prices', args: [{}] });
     const fed: FeedModelsResult = await env.client.workflow.getHandle(`feed-models-${ingested.scheduledAt}`).result();
@@ -81,8 +70,7 @@ describe('predictSlots', () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
+    await workers?.stop();
     await client?.close();
     await stopAllModelProcesses();
     await discovery?.close();
