@@ -84,7 +84,7 @@ describe('coordinator start (npm start)', () => {
       expect(runs.every((id) => /^predict-slot-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(000|500)Z$/.test(id))).toBe(true);
       const schedule = await client.schedule.getHandle('predict-slots').describe();
       expect(schedule.action.type === 'startWorkflow' && schedule.action.args).toEqual([
-        { windowSec: 600, shards: 1, timeoutMs: 5_000 },
+        { game: 'condor-quick', windowSec: 600, shards: 1, timeoutMs: 5_000 },
       ]);
     } finally {
       await client.connection.close();
