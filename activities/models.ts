@@ -58,25 +58,31 @@ export function createModelActivities(deps: ModelDeps) {
     /** Sends the new prices to every model of the shard (the whole history to a deployment new to it). */
     async tickModels(input: TickModelsInput): Promise<FeedSummary> {
       workerGame(input.game, deps.game);
-      return withHeartbeat(() => feed.feed(input));
+      return withHeartbeat((signal) => feed.feed(input, { signal }));
     },
 
     /**
-     * Asks the shard's models for the due predictions and stores every answer. It feeds first (unless
-     * told not to): on a retry, or on another worker than the tick ran on, a model must still have its
-     * history before it predicts (a no-op when the tick already did it). Told not to, it only reads
-     * which models are fed, and asks those.
+     * Asks the shard's models for the due predictions and stores every answer. It feeds too (unless told
+     * not to): on a retry, or on another worker than the tick ran on, a model must still have its
+     * history before it predicts (a no-op when the tick already did it); each model's predict follows
+     * its own tick. Told not to (a slot: feedModels feeds after each price ingestion), it only reads
+     * which models are fed, waits for the slot's instant, and asks those.
      */
     async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
       workerGame(input.game, deps.game);
-      return withHeartbeat(async () => {
+      return withHeartbeat(async (signal) => {
         if (input.feed === false) await feed.refresh(input.shard);
-        else await feed.feed(input);
         const wait = (input.notBeforeMs ?? 0) - Date.now();
         if (wait > 0) await sleep(wait);
         return predictRound(
           { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
-          { due: input.due, shard: input.shard, timeoutMs: input.timeoutMs },
+          {
+            due: input.due,
+            shard: input.shard,
+            timeoutMs: input.timeoutMs,
+            ...(input.feed === false ? {} : { feed: { assets: input.assets, untilSec: input.untilSec } }),
+            signal,
+          },
         );
       });
     },

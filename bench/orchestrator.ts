@@ -1,6 +1,8 @@
 // How long the local orchestrator takes to bring models up, restart one after SIGKILL and redeploy an
-// edited one, against the baseline of starting a bare model-runner until its health check answers.
-// `npm run bench -- orchestrator [--models N] [--rounds N] [--cache-dir DIR]` (default 4 models, 3 rounds).
+// edited one, against the baseline of starting a bare model-runner until its health check answers;
+// and what the sandbox costs: start-up and call latency through its proxy, against the same models
+// run unsandboxed (trusted) in the same run.
+// `npm run bench -- orchestrator [--models N] [--rounds N] [--calls N] [--cache-dir DIR]` (default 4 models, 3 rounds, 200 calls).
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +13,8 @@ import { Orchestrator } from '../orchestrator/index.js';
 import { freePort } from '../orchestrator/ports.js';
 import { DEFAULT_LIMITS, modelEnvironment, RunnerProcess } from '../orchestrator/runner-process.js';
 import { waitForModel } from '../orchestrator/testing/harness.js';
+import { measureSandboxCost } from './orchestrator/sandbox-cost.js';
+import { median } from './support/figures.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -19,14 +23,10 @@ const option = (args: string[], name: string, fallback: string): string => {
   return index >= 0 && args[index + 1] ? (args[index + 1] as string) : fallback;
 };
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-
 export default async function orchestratorBench(args: string[]): Promise<Record<string, unknown>> {
   const count = Number(option(args, '--models', '4'));
   const rounds = Number(option(args, '--rounds', '3'));
+  const calls = Number(option(args, '--calls', '200'));
   const cacheDir = resolve(option(args, '--cache-dir', join(repoRoot, '.cache', 'envs')));
   if (!(count >= 1 && rounds >= 1)) throw new Error('--models and --rounds must be at least 1');
   const root = mkdtempSync(join(tmpdir(), 'orchestrator-bench-'));
@@ -62,7 +62,7 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
       const child = new RunnerProcess({
         modelRunner: join(environment.dir, 'bin', 'model-runner'),
         codeDir: join(submissions, ids[0] as string),
-        host: '127.0.0.1',
+        address: `127.0.0.1:${port}`,
         port,
         env: modelEnvironment(environment.dir, join(root, 'raw-home')),
         limits: DEFAULT_LIMITS,
@@ -98,8 +98,32 @@ export default async function orchestratorBench(args: string[]): Promise<Record<
     begin = performance.now();
     await orchestrator.stop();
     const stopAllMs = performance.now() - begin;
+    console.error(
+      `the sandbox's cost: ${count} models sandboxed and unsandboxed, ${rounds} start-ups each, alternating ...`,
+    );
+    const cost = await measureSandboxCost({ submissions, root, cacheDir, ids, rounds, calls });
+    const p99 = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length * 0.99)] ?? 0;
+    const startSandboxed = median(cost.startsMs.sandboxed);
+    const startTrusted = median(cost.startsMs.trusted);
+    const callSandboxed = median(cost.callsUs.sandboxed);
+    const callTrusted = median(cost.callsUs.trusted);
+    console.error(
+      `  start to all RUNNING: sandboxed ${startSandboxed.toFixed(0)} ms, unsandboxed ${startTrusted.toFixed(0)} ms`,
+    );
+    console.error(
+      `  predict (median): sandboxed ${callSandboxed.toFixed(0)} µs, unsandboxed ${callTrusted.toFixed(0)} µs`,
+    );
     const rawMs = median(raw);
     return {
+      sandboxedStartAllMs: Math.round(startSandboxed),
+      trustedStartAllMs: Math.round(startTrusted),
+      sandboxStartOverTrusted: Number((startSandboxed / startTrusted).toFixed(2)),
+      sandboxedCallMedianUs: Math.round(callSandboxed),
+      trustedCallMedianUs: Math.round(callTrusted),
+      sandboxCallOverTrusted: Number((callSandboxed / callTrusted).toFixed(2)),
+      sandboxedCallP99Us: Math.round(p99(cost.callsUs.sandboxed)),
+      trustedCallP99Us: Math.round(p99(cost.callsUs.trusted)),
+      calls,
       models: count,
       rounds,
       environmentReused: environment.reused,

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { buildGateway } from '../gateway/app.js';
 import { temporalHealthCheck } from '../gateway/temporal-check.js';
 import { databaseUrl, readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
+import { checkCallDeadline } from '../lib/cycle/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
-import { callDeadlineProblem, predictionGroupsOf } from '../lib/schedule/index.js';
 import { connectClient, type RunningDevServer, startDevServer } from '../lib/temporal/index.js';
 import { Orchestrator } from '../orchestrator/index.js';
 import { openDatabase } from '../workers/resources.js';
@@ -74,8 +74,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   const game = getGame(settings.GAME);
   // The game's slots, as the stack activates them, must leave a model time to answer one before the next.
-  const problem = callDeadlineProblem(predictTimeoutMs(settings), predictionGroupsOf(game.defaultPredictionConfigs));
-  if (problem) throw new Error(`cannot start: ${problem}`);
+  const deadline = checkCallDeadline(game.defaultPredictionConfigs, predictTimeoutMs(settings));
+  if (!deadline.ok) throw new Error(`cannot start: ${deadline.message}`);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) {
@@ -145,6 +145,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const gateway = await buildGateway({
       db: databaseUrl(settings),
       temporal: health,
+      dashboard: {
+        ...(temporal?.uiUrl ? { temporalUiUrl: temporal.uiUrl } : {}),
+        temporalNamespace: settings.TEMPORAL_NAMESPACE,
+      },
       logger: createLogger('gateway'),
     });
     await gateway.listen({ host: settings.GATEWAY_HOST, port: settings.GATEWAY_PORT });
@@ -152,6 +156,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const gatewayUrl = `http://${settings.GATEWAY_HOST}:${settings.GATEWAY_PORT}`;
 
     const urls: Record<string, string> = {
+      dashboard: `${gatewayUrl}/`,
       leaderboard: `${gatewayUrl}/reports/leaderboard`,
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,

@@ -1,11 +1,36 @@
-import { compareInstants, type Instant, instantFromMs, parseTimeParameter, TimeParameterError } from './times.js';
+import { type Instant, instantFromMs, parseTimeParameter, TimeParameterError } from './times.js';
 
-/** Most model ids one report request may name (after splitting comma lists). */
-export const MAX_PROJECT_IDS = 100;
-/** Length limit of one model id, as the querystring schemas enforce it. */
+/** Most `projectIds` values one request may give (the parameter repeated). */
+export const MAX_PROJECT_ID_VALUES = 100;
+/** Most model ids one `projectIds` value may name, comma-separated. */
+export const MAX_IDS_PER_VALUE = 100;
+/** Longest `projectIds` value, in characters (54 UUIDs, comma-joined). */
+export const MAX_PROJECT_IDS_VALUE_LENGTH = 2_000;
+/**
+ * Node's limit on a request's head (request line and headers; 16 KB by default): large enough for the
+ * longest query the schemas allow, every character percent-encoded from four UTF-8 bytes (12 bytes), so
+ * a request the OpenAPI document calls valid is never refused as too large (431).
+ */
+export const MAX_REQUEST_HEAD_BYTES = MAX_PROJECT_ID_VALUES * (MAX_PROJECT_IDS_VALUE_LENGTH * 12 + 16) + 65_536;
+/** Length limit of one model id, in characters (code points, as JSON Schema counts), blanks included. */
 export const MAX_ID_LENGTH = 200;
 /** The range a report covers when the caller gives no `start`. */
 export const DEFAULT_RANGE_MS = 7 * 86_400_000;
+
+// The rules below are the ones the OpenAPI document states (schemas.ts builds its patterns from these
+// constants) and the querystring schemas enforce; the functions here only split what already passed.
+
+/** One id: any characters but a comma and NUL (PostgreSQL text cannot hold it), at most MAX_ID_LENGTH. */
+const ID = `[^,\\u0000]{0,${MAX_ID_LENGTH}}`;
+/** A `projectIds` value: at most MAX_IDS_PER_VALUE ids, comma-separated. */
+export const PROJECT_IDS_VALUE_PATTERN = `^${ID}(?:,${ID}){0,${MAX_IDS_PER_VALUE - 1}}$`;
+/** A value naming exactly one id (no comma), as /reports/predictions takes. */
+export const SINGLE_ID_VALUE_PATTERN = `^${ID}$`;
+/** Blanks trimmed around ids: ASCII space, tab, carriage return, line feed. */
+const BLANKS = ' \\t\\r\\n';
+/** Somewhere in the list, a character that is neither a comma nor a blank: at least one id. */
+export const SOME_ID_PATTERN = `[^,${BLANKS}]`;
+const TRIM = new RegExp(`^[${BLANKS}]+|[${BLANKS}]+$`, 'g');
 
 /** A request the gateway refuses with a 400 and this message. */
 export class BadRequestError extends Error {
@@ -13,26 +38,29 @@ export class BadRequestError extends Error {
 }
 
 /**
- * The model ids of `projectIds`, which the CrunchDAO UI sends as one comma-joined value and other clients
- * as repeated parameters (`projectIds=a&projectIds=b`, or axios' `projectIds[]=a`): all forms, mixed,
- * give one de-duplicated list in the order first named.
+ * Axios writes arrays as `projectIds[]=a&projectIds[]=b`: such values are taken as `projectIds` (a
+ * preValidation hook calls this before the querystring schema checks the merged list).
  */
-export function projectIdsOf(query: { projectIds?: string[]; 'projectIds[]'?: string[] }): string[] {
+export function mergeBracketedIds(query: Record<string, unknown>): void {
+  const bracketed = query['projectIds[]'];
+  if (bracketed === undefined) return;
+  const asList = (value: unknown) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+  query.projectIds = [...asList(query.projectIds), ...asList(bracketed)];
+  delete query['projectIds[]'];
+}
+
+/**
+ * The model ids of `projectIds`, which the CrunchDAO UI sends as one comma-joined value and other clients
+ * as repeated parameters (`projectIds=a&projectIds=b`): all forms, mixed, give one de-duplicated list in
+ * the order first named, blanks around ids trimmed and empty ids dropped.
+ */
+export function projectIdsOf(query: { projectIds?: string[] }): string[] {
   const ids = new Set<string>();
-  for (const value of [...(query.projectIds ?? []), ...(query['projectIds[]'] ?? [])]) {
+  for (const value of query.projectIds ?? []) {
     for (const id of value.split(',')) {
-      const trimmed = id.trim();
-      if (trimmed) ids.add(trimmed);
+      const trimmed = id.replace(TRIM, '');
+      if (trimmed) ids.add(checkModelId(trimmed));
     }
-  }
-  if (ids.size > MAX_PROJECT_IDS) {
-    throw new BadRequestError(`projectIds names ${ids.size} models; at most ${MAX_PROJECT_IDS} per request`);
-  }
-  for (const id of ids) {
-    if (id.length > MAX_ID_LENGTH) {
-      throw new BadRequestError(`a model id in projectIds is longer than ${MAX_ID_LENGTH}`);
-    }
-    checkModelId(id);
   }
   return [...ids];
 }
@@ -43,7 +71,7 @@ export function checkModelId(id: string): string {
   return id;
 }
 
-export function requiredProjectIds(query: { projectIds?: string[]; 'projectIds[]'?: string[] }): string[] {
+export function requiredProjectIds(query: { projectIds?: string[] }): string[] {
   const ids = projectIdsOf(query);
   if (ids.length === 0) {
     throw new BadRequestError(
@@ -60,17 +88,15 @@ export interface TimeRange {
 
 /**
  * `start` and `end`, both inclusive. Missing or empty `end` is now; missing or empty `start` is 7 days
- * before `end`. A start after the end is refused rather than answered with an empty list.
+ * before `end`. A start after the end is an empty range (the reports are then empty lists), as a
+ * document can state every rule of a single parameter but not one between two.
  */
 export function timeRangeOf(query: { start?: string; end?: string }, nowMs: number = Date.now()): TimeRange {
   try {
-    const end = query.end?.trim() ? parseTimeParameter(query.end, 'end') : instantFromMs(nowMs);
-    const start = query.start?.trim()
+    const end = query.end ? parseTimeParameter(query.end, 'end') : instantFromMs(nowMs);
+    const start = query.start
       ? parseTimeParameter(query.start, 'start')
       : instantFromMs(Math.max(0, end.ms - DEFAULT_RANGE_MS));
-    if (compareInstants(start, end) > 0) {
-      throw new BadRequestError(`start (${start.iso}) is after end (${end.iso})`);
-    }
     return { start, end };
   } catch (error) {
     if (error instanceof TimeParameterError) throw new BadRequestError(error.message);

@@ -1,6 +1,15 @@
 // JSON schemas of every route: Fastify validates query strings with them (bad input -> 400 before any
 // handler runs), serialises object responses with them, and @fastify/swagger publishes them at /docs.
-import { MAX_ID_LENGTH, MAX_PROJECT_IDS } from './params.js';
+import {
+  MAX_ID_LENGTH,
+  MAX_IDS_PER_VALUE,
+  MAX_PROJECT_ID_VALUES,
+  MAX_PROJECT_IDS_VALUE_LENGTH,
+  PROJECT_IDS_VALUE_PATTERN,
+  SINGLE_ID_VALUE_PATTERN,
+  SOME_ID_PATTERN,
+} from './params.js';
+import { TIME_PARAMETER_PATTERN } from './times.js';
 
 const timestamp = {
   type: 'string',
@@ -15,30 +24,58 @@ const timeParameter = (what: string) =>
   ({
     type: 'string',
     maxLength: 64,
-    description: `${what}: ISO-8601 (no offset means UTC) or unix seconds; inclusive`,
+    pattern: TIME_PARAMETER_PATTERN,
+    description:
+      `${what}; inclusive. Unix seconds with up to 6 decimals (1750000000.25), or ISO-8601 as YYYY-MM-DD with an ` +
+      'optional time (T or a space, HH:MM[:SS[.fraction]]) and offset (Z, +HH, +HHMM, +HH:MM; none means UTC), ' +
+      'years 1970 to 9999. Empty means the default. A start after the end gives an empty list.',
   }) as const;
+
+const projectIdsDescription =
+  `model ids (CrunchDAO's UI calls models projects): comma-joined (projectIds=a,b), repeated ` +
+  `(projectIds=a&projectIds=b) or bracketed as axios writes them (projectIds[]=a), mixed freely; at most ` +
+  `${MAX_PROJECT_ID_VALUES} values of at most ${MAX_PROJECT_IDS_VALUE_LENGTH} characters, each naming at most ` +
+  `${MAX_IDS_PER_VALUE} ids of at most ${MAX_ID_LENGTH} characters, ` +
+  'no NUL. Blanks around ids are trimmed and empty ids dropped; at least one id must remain. Unknown ids give [].';
 
 const idList = {
   type: 'array',
-  items: { type: 'string', maxLength: MAX_PROJECT_IDS * (MAX_ID_LENGTH + 1) },
-  maxItems: MAX_PROJECT_IDS,
-  description: 'model ids, comma-joined (projectIds=a,b) or repeated (projectIds=a&projectIds=b)',
+  items: { type: 'string', maxLength: MAX_PROJECT_IDS_VALUE_LENGTH, pattern: PROJECT_IDS_VALUE_PATTERN },
+  minItems: 1,
+  maxItems: MAX_PROJECT_ID_VALUES,
+  contains: { type: 'string', pattern: SOME_ID_PATTERN },
+  description: projectIdsDescription,
 } as const;
 
-/** The query of /reports/models/global, /params and /predictions. Unknown parameters are ignored. */
+const range = {
+  start: timeParameter('from; default: 7 days before end'),
+  end: timeParameter('until; default: now'),
+} as const;
+
+/** The query of /reports/models/global and /params. Unknown parameters are ignored. */
 export const reportQuery = {
   type: 'object',
+  properties: { projectIds: idList, ...range },
+  required: ['projectIds'],
+} as const;
+
+/** The query of /reports/predictions: the same, with exactly one model. */
+export const predictionsQuery = {
+  type: 'object',
   properties: {
-    projectIds: idList,
-    'projectIds[]': { ...idList, description: 'the same, as axios writes arrays' },
-    start: timeParameter('from; default: 7 days before end'),
-    end: timeParameter('until; default: now'),
+    projectIds: {
+      ...idList,
+      items: { type: 'string', pattern: SINGLE_ID_VALUE_PATTERN },
+      maxItems: 1,
+      description: `one model id (at most ${MAX_ID_LENGTH} characters, no comma, no NUL; blanks around it are trimmed)`,
+    },
+    ...range,
   },
+  required: ['projectIds'],
 } as const;
 
 export interface ReportQuery {
-  projectIds?: string[];
-  'projectIds[]'?: string[];
+  projectIds: string[];
   start?: string;
   end?: string;
 }
@@ -140,7 +177,17 @@ export interface ModelDetailQuery {
 
 export const modelDetailParams = {
   type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } },
+  properties: {
+    id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_ID_LENGTH,
+      pattern: '^[^\\u0000]*$',
+      // Those names are the report routes of the same prefix.
+      not: { enum: ['global', 'params'] },
+      description: 'a model id (no NUL); "global" and "params" are the report routes of the same prefix',
+    },
+  },
   required: ['id'],
 } as const;
 

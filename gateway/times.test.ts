@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { apiTime, compareInstants, parseTimeParameter, TimeParameterError } from './times.js';
+import { apiTime, compareInstants, parseTimeParameter, TIME_PARAMETER_PATTERN, TimeParameterError } from './times.js';
 
 const iso = (raw: string) => parseTimeParameter(raw, 'start').iso;
 
@@ -52,11 +52,69 @@ describe('parseTimeParameter', () => {
     expect(() => parseTimeParameter('soon', 'end')).toThrow(/^end=soon is not a time/);
   });
 
-  it('refuses years outside 1970..9999 rather than passing them to PostgreSQL', () => {
+  it('reads written years 1970..9999 only, and keeps instants within them (an end beyond means the end)', () => {
     expect(() => parseTimeParameter('1969-12-31T23:59:59Z', 'start')).toThrow(/outside the years/);
     expect(() => parseTimeParameter('0070-01-01', 'start')).toThrow(/outside the years/);
-    expect(() => parseTimeParameter('999999999999', 'start')).toThrow(/outside the years/);
-    expect(() => parseTimeParameter('1970-01-01T00:30:00+01:00', 'start')).toThrow(/outside the years/);
+    expect(iso('999999999999')).toBe('9999-12-31T23:59:59.999999Z');
+    expect(iso('9999-12-31T23:00:00-05:00')).toBe('9999-12-31T23:59:59.999999Z');
+    expect(iso('1970-01-01T00:30:00+01:00')).toBe('1970-01-01T00:00:00.000000Z');
+  });
+
+  it("accepts exactly what TIME_PARAMETER_PATTERN, the OpenAPI document's pattern, matches", () => {
+    const pattern = new RegExp(TIME_PARAMETER_PATTERN, 'u');
+    const digits = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const year = fc.oneof(
+      fc.constantFrom('1969', '1970', '1972', '1900', '1904', '2000', '2024', '2100', '2400', '9999', '0070'),
+      digits(4, 4),
+    );
+    const offset = fc.oneof(
+      fc.constantFrom('', 'Z', 'z', 'UTC'),
+      fc
+        .tuple(fc.constantFrom('+', '-'), two(25), fc.constantFrom('', ':', '::'), fc.option(two(61)))
+        .map(([sign, hours, colon, minutes]) => `${sign}${hours}${minutes === null ? '' : `${colon}${minutes}`}`),
+    );
+    const time = fc
+      .tuple(
+        fc.constantFrom('T', ' ', 't', '  '),
+        two(25),
+        two(61),
+        fc.option(two(61)),
+        fc.option(digits(0, 10)),
+        offset,
+      )
+      .map(([sep, h, m, sec, fraction, zone]) => {
+        const seconds = sec === null ? '' : `:${sec}${fraction === null ? '' : `.${fraction}`}`;
+        return `${sep}${h}:${m}${seconds}${zone}`;
+      });
+    const isoText = fc
+      .tuple(year, two(13), two(32), fc.option(time))
+      .map(([y, mo, d, t]) => `${y}-${mo}-${d}${t ?? ''}`);
+    const unix = fc
+      .tuple(digits(1, 13), fc.option(digits(0, 7)))
+      .map(([whole, fraction]) => (fraction === null ? whole : `${whole}.${fraction}`));
+    const anything = fc.oneof(
+      isoText,
+      unix,
+      fc.string(),
+      isoText.map((t) => ` ${t}`),
+      unix.map((t) => `${t}\n`),
+    );
+    fc.assert(
+      fc.property(anything, (text) => {
+        fc.pre(text !== '');
+        let accepted = true;
+        try {
+          parseTimeParameter(text, 'start');
+        } catch (error) {
+          if (!(error instanceof TimeParameterError)) throw error;
+          accepted = false;
+        }
+        expect(accepted, text).toBe(pattern.test(text));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('agrees with Date.parse on every millisecond instant it is given as ISO-8601', () => {

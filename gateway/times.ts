@@ -13,36 +13,53 @@ export interface Instant {
   micros: number;
 }
 
-/** Years a query bound may name: PostgreSQL and the ISO format both handle these without surprises. */
+/**
+ * The instants a query bound stands for are kept within these (PostgreSQL and the ISO format both
+ * handle them without surprises): unix seconds past the end, or a written time whose offset moves it
+ * across an end, mean that end.
+ */
 const EARLIEST_MS = Date.UTC(1970, 0, 1);
 const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const LATEST_MICROS = 999;
 
-const UNIX_SECONDS = /^\d{1,12}(\.\d{1,6})?$/;
+const UNIX_SECONDS = /^[0-9]{1,12}(\.[0-9]{1,6})?$/;
 // Date, optional time (T or one space), optional fraction and offset (Z, ±HH:MM, ±HHMM, ±HH).
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$/;
+
+// The same language as one regular expression, for the OpenAPI document: every value it matches is
+// accepted and every other is refused (times.test.ts holds the two to each other). Written years are
+// 1970 to 9999 and dates must exist (February 29 in leap years only).
+const YEAR = '(?:19[7-9][0-9]|[2-9][0-9]{3})';
+const LEAP_YEAR =
+  '(?:19(?:7[26]|8[048]|9[26])|[2-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)';
+const MONTH_DAY =
+  '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))';
+const TIME_OF_DAY =
+  '(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?';
+/** A `start`/`end` value: empty (the default), unix seconds, or an ISO-8601 date with an optional time. */
+export const TIME_PARAMETER_PATTERN = `^(?:[0-9]{1,12}(?:\\.[0-9]{1,6})?|(?:${YEAR}-${MONTH_DAY}|${LEAP_YEAR}-02-29)${TIME_OF_DAY})?$`;
 
 export class TimeParameterError extends Error {}
 
-function instant(ms: number, micros: number, name: string, raw: string): Instant {
-  if (!(ms >= EARLIEST_MS && ms <= LATEST_MS)) {
-    throw new TimeParameterError(`${name}=${raw} is outside the years 1970 to 9999`);
-  }
+function instant(ms: number, micros: number): Instant {
+  if (ms < EARLIEST_MS) [ms, micros] = [EARLIEST_MS, 0];
+  if (ms > LATEST_MS) [ms, micros] = [LATEST_MS, LATEST_MICROS];
   const iso = new Date(ms).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
   return { iso, ms, micros };
 }
 
 /**
  * Reads a `start`/`end` query value: ISO-8601 (`2025-06-15T12:00:00.123Z`, `2025-06-15T14:00:00+02:00`,
- * `2025-06-15`; no offset means UTC) or unix seconds (`1750000000`, `1750000000.5`). Throws a
- * TimeParameterError with a message meant for the caller.
+ * `2025-06-15`; no offset means UTC) or unix seconds (`1750000000`, `1750000000.5`), exactly as written
+ * (no spaces around). Throws a TimeParameterError with a message meant for the caller.
  */
 export function parseTimeParameter(raw: string, name: string): Instant {
-  const text = raw.trim();
+  const text = raw;
   if (UNIX_SECONDS.test(text)) {
     const [whole, fraction = ''] = text.split('.');
     const micros = Number(fraction.padEnd(6, '0'));
-    return instant(Number(whole) * 1000 + Math.floor(micros / 1000), micros % 1000, name, raw);
+    return instant(Number(whole) * 1000 + Math.floor(micros / 1000), micros % 1000);
   }
   const match = ISO.exec(text);
   if (!match) {
@@ -79,11 +96,11 @@ export function parseTimeParameter(raw: string, name: string): Instant {
   }
   const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
   const ms = midnight + ((h * 60 + mi - offsetMinutes) * 60 + s) * 1000 + Math.floor(micros / 1000);
-  return instant(ms, micros % 1000, name, raw);
+  return instant(ms, micros % 1000);
 }
 
 export function instantFromMs(ms: number): Instant {
-  return instant(Math.floor(ms), 0, 'time', String(ms));
+  return instant(Math.floor(ms), 0);
 }
 
 export function compareInstants(a: Instant, b: Instant): number {

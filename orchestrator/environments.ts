@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
+  chownSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { createLogger } from '../lib/log/index.js';
 import type { PythonInterpreter } from './python.js';
 import { runLogged } from './run-logged.js';
+import { type Isolation, SANDBOX_HOME, SANDBOX_TMP, sandboxCommand } from './sandbox.js';
 
 const log = createLogger('orchestrator');
 
@@ -49,6 +52,18 @@ export interface EnvironmentCacheOptions {
   env?: NodeJS.ProcessEnv;
   /** A build that takes longer is killed and fails (default 20 min). */
   buildTimeoutMs?: number;
+  /** Runs each build step in a sandbox with network access and nothing of ours visible; default none. */
+  sandbox?: BuildSandbox;
+}
+
+export interface BuildSandbox {
+  isolation: Extract<Isolation, { kind: 'bubblewrap' }>;
+  /** The uid builds run as when the orchestrator is root. */
+  uid: number;
+  /** The interpreter's install folder, mounted read-only. */
+  pythonHome: string;
+  /** Size of the build's private home and tmp, each (pip unpacks wheels there). */
+  scratchBytes: number;
 }
 
 export interface EnvironmentRequest {
@@ -117,6 +132,7 @@ export class EnvironmentCache {
   private readonly runnerRequirements: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
   private readonly buildTimeoutMs: number;
+  private readonly sandbox: BuildSandbox | undefined;
   private readonly aborter = new AbortController();
 
   constructor(options: EnvironmentCacheOptions) {
@@ -125,6 +141,7 @@ export class EnvironmentCache {
     this.runnerRequirements = options.runnerRequirements ?? RUNNER_REQUIREMENTS;
     this.env = options.env ?? buildEnvironment();
     this.buildTimeoutMs = options.buildTimeoutMs ?? 20 * 60_000;
+    this.sandbox = options.sandbox;
   }
 
   /** The cache key of a requirements text with this cache's interpreter and pins. */
@@ -268,10 +285,25 @@ export class EnvironmentCache {
         `environment ${hash} still building (${Math.round((Date.now() - started) / 1000)} s)`,
       );
     }, 15_000);
+    const sandbox = this.sandbox;
     const step = async (what: string, command: string, args: string[]): Promise<void> => {
-      const result = await runLogged(command, args, {
+      const run = sandbox
+        ? sandboxCommand(
+            sandbox.isolation,
+            {
+              uid: sandbox.uid,
+              network: true,
+              tmpfsBytes: sandbox.scratchBytes,
+              readOnly: [sandbox.pythonHome, request.cwd],
+              writable: [temp],
+              cwd: request.cwd,
+            },
+            [command, ...args],
+          )
+        : { command, args };
+      const result = await runLogged(run.command, run.args, {
         cwd: request.cwd,
-        env: this.env,
+        env: sandbox ? { ...this.env, HOME: SANDBOX_HOME, TMPDIR: SANDBOX_TMP } : this.env,
         output: say,
         timeoutMs: this.buildTimeoutMs,
         signal: this.aborter.signal,
@@ -286,6 +318,11 @@ export class EnvironmentCache {
     };
     try {
       rmSync(temp, { recursive: true, force: true });
+      if (sandbox) {
+        // The sandbox writes only here, as its own unprivileged user.
+        mkdirSync(temp);
+        if (sandbox.isolation.asRoot) chownSync(temp, sandbox.uid, sandbox.uid);
+      }
       await step('creating the virtualenv', this.python.realPath, ['-m', 'venv', temp]);
       await step('pip install', join(temp, 'bin', 'python'), [
         '-m',
@@ -300,6 +337,8 @@ export class EnvironmentCache {
       if (!existsSync(join(temp, 'bin', 'model-runner'))) {
         throw new EnvironmentBuildError('the environment has no model-runner command after pip install', '');
       }
+      // Ours again, so no model (or later build) running as that uid could change it.
+      if (sandbox?.isolation.asRoot) chownTree(temp, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
       relocate(temp, dir);
       writeFileSync(
         join(temp, READY_STAMP),
@@ -321,6 +360,12 @@ export class EnvironmentCache {
       clearInterval(progress);
     }
   }
+}
+
+function chownTree(path: string, uid: number, gid: number): void {
+  lchownSync(path, uid, gid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid);
 }
 
 /**

@@ -20,7 +20,10 @@ export {
   type OrchestratorOptions,
 } from './orchestrator.js';
 export { findPython, type PythonInterpreter } from './python.js';
+export { refusedRequirement } from './requirements-check.js';
 export { DEFAULT_LIMITS, modelEnvironment, type ResourceLimits } from './runner-process.js';
+export { cgroupsV2Status, detectIsolation, type Isolation, sandboxCommand, sandboxUid } from './sandbox.js';
+export { SocketProxy } from './socket-proxy.js';
 export { type Submission, scanSubmissions } from './submissions.js';
 export type {
   AnnouncedState,

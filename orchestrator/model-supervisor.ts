@@ -1,12 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../lib/log/index.js';
+import { capModelText } from '../lib/model-runner/index.js';
 import { CappedLog } from './capped-log.js';
 import { deploymentId } from './deployment-id.js';
 import { type Environment, EnvironmentBuildError, type EnvironmentCache } from './environments.js';
 import { waitServing } from './health-check.js';
 import { forgetProcess, killLeftovers, rememberProcess } from './leftovers.js';
 import { freePort } from './ports.js';
+import { refusedRequirement } from './requirements-check.js';
 import {
   describeExit,
   modelEnvironment,
@@ -14,6 +26,8 @@ import {
   type RunnerExit,
   RunnerProcess,
 } from './runner-process.js';
+import { type Isolation, SANDBOX_HOME, SANDBOX_RUN, SANDBOX_TMP, sandboxCommand, sandboxUid } from './sandbox.js';
+import { SocketProxy } from './socket-proxy.js';
 import type { Submission } from './submissions.js';
 import type {
   AnnouncedState,
@@ -40,7 +54,19 @@ export interface RestartPolicy {
 export interface SupervisorContext {
   environments: EnvironmentCache;
   modelsDir: string;
+  /** Address the models' ports listen on. */
   host: string;
+  /** Address announced to coordinators (the bind address unless the operator names another). */
+  advertiseHost: string;
+  isolation: Isolation;
+  /** Run models even without isolation (the operator vouches for the code). */
+  trusted: boolean;
+  /** Folders every sandboxed model may read (mounted read-only at the same path). */
+  resources: string[];
+  /** The Python install environments link to, mounted read-only in sandboxes. */
+  pythonHome: string;
+  /** Accept options, paths and URLs in requirements.txt (refused by default). */
+  allowRequirementOptions: boolean;
   limits: ResourceLimits;
   logMaxBytes: number;
   restart: RestartPolicy;
@@ -80,6 +106,8 @@ export class ModelSupervisor {
   /** Quarantines survive a restart of the orchestrator, as CrunchDAO's keeps them in its database. */
   private readonly quarantineFile: string;
   private readonly pidsDir: string;
+  /** Holds each sandboxed deployment's socket folder (`run-*`). */
+  private readonly modelDir: string;
   private phase: ModelPhase = 'pending';
   private lastError: string | null = null;
   private restarts = 0;
@@ -111,6 +139,10 @@ export class ModelSupervisor {
     this.restartDelayMs = context.restart.initialDelayMs;
     this.quarantineFile = join(dir, 'quarantine.json');
     this.pidsDir = join(dir, 'pids');
+    this.modelDir = dir;
+    // Socket folders of an orchestrator that was killed: their sandboxes died with it.
+    for (const name of readdirSync(dir))
+      if (name.startsWith('run-')) rmSync(join(dir, name), { recursive: true, force: true });
     const leftovers = killLeftovers(this.pidsDir);
     if (leftovers.length > 0) {
       log.warn(
@@ -136,11 +168,12 @@ export class ModelSupervisor {
       log.warn({ model: this.id, report }, `failure report for model ${this.id}, which is not running: ignored`);
       return false;
     }
-    if (report.ip !== undefined && report.ip !== this.context.host) {
+    if (report.ip !== undefined && report.ip !== this.context.advertiseHost) {
       log.warn({ model: this.id, report }, `failure report for model ${this.id} at another address: ignored`);
       return false;
     }
-    const reason = report.failure_reason ?? null;
+    // Anyone on the WebSocket may send it: kept bounded in the quarantine file and the logs.
+    const reason = report.failure_reason ? capModelText(report.failure_reason) : null;
     if (report.failure_code === 'CONNECTION_FAILED') {
       // A coordinator that could not connect drops the model; a fresh deployment gives it another chance.
       log.warn({ model: this.id, reason }, `a coordinator could not connect to model ${this.id}: redeploying it`);
@@ -246,6 +279,14 @@ export class ModelSupervisor {
     }
     if (!submission.hasMain) return this.fail(`submission ${submission.id} has no main.py`);
     if (submission.requirements === undefined) return this.fail(`submission ${submission.id} has no requirements.txt`);
+    const isolation = this.context.isolation;
+    if (isolation.kind === 'none' && !this.context.trusted) {
+      return this.fail(
+        `it is not started: ${isolation.reason}, and submissions are not marked trusted (--trusted-submissions runs them unsandboxed)`,
+      );
+    }
+    const refused = this.context.allowRequirementOptions ? undefined : refusedRequirement(submission.requirements);
+    if (refused) return this.fail(`its requirements.txt is refused: ${refused}`);
 
     const key = this.deploymentKey();
     if (this.failedKey === key) return;
@@ -324,25 +365,16 @@ export class ModelSupervisor {
   }
 
   private async startProcess(key: string, environment: Environment, submission: Submission): Promise<Deployment> {
-    const port = await freePort(this.context.host);
     this.setPhase('starting');
-    this.runnerLog.line(`starting model-runner for ${submission.id} on ${this.context.host}:${port}`);
-    const child = new RunnerProcess({
-      modelRunner: environment.modelRunner,
-      codeDir: submission.dir,
-      host: this.context.host,
-      port,
-      env: modelEnvironment(environment.dir, this.home, this.spec.env),
-      limits: this.context.limits,
-      log: this.runnerLog,
-    });
+    const child = await this.spawnRunner(environment, submission);
+    const port = child.port;
     if (child.pid > 0) rememberProcess(this.pidsDir, child.pid, submission.dir);
     const exitedEarly = new AbortController();
     void child.exited.then(() => {
       forgetProcess(this.pidsDir, child.pid);
       exitedEarly.abort();
     });
-    const serving = await waitServing(this.context.host, port, {
+    const serving = await waitServing(dialable(this.context.host), port, {
       timeoutMs: this.context.healthTimeoutMs,
       signal: exitedEarly.signal,
     });
@@ -368,6 +400,68 @@ export class ModelSupervisor {
       startedAt: Date.now(),
       stopping: false,
     };
+  }
+
+  /**
+   * The model-runner process: in its own sandbox serving on a Unix socket behind a TCP proxy, or,
+   * for trusted submissions without isolation, directly on a TCP port.
+   */
+  private async spawnRunner(environment: Environment, submission: Submission): Promise<RunnerProcess> {
+    const { host, isolation, limits } = this.context;
+    if (isolation.kind === 'none') {
+      const port = await freePort(host);
+      this.runnerLog.line(`starting model-runner for ${submission.id} on ${host}:${port} (trusted: no sandbox)`);
+      return new RunnerProcess({
+        modelRunner: environment.modelRunner,
+        codeDir: submission.dir,
+        address: `${host}:${port}`,
+        port,
+        env: modelEnvironment(environment.dir, this.home, this.spec.env),
+        limits: { ...limits, processes: null },
+        log: this.runnerLog,
+      });
+    }
+    const uid = sandboxUid(`${this.context.modelsDir}/${this.id}`);
+    // Private (only the model's uid may write in it) and short: a Unix socket path has ~100 bytes,
+    // so a deep state folder falls back to the system's tmp.
+    const inState = join(this.modelDir, 'run-XXXXXX', 'model.sock').length <= 100;
+    const runDir = mkdtempSync(inState ? join(this.modelDir, 'run-') : join(tmpdir(), 'model-run-'));
+    if (isolation.asRoot) chownSync(runDir, uid, uid);
+    const proxy = await SocketProxy.listen(host, 0, join(runDir, 'model.sock'));
+    this.runnerLog.line(
+      `starting model-runner for ${submission.id} in a sandbox${isolation.asRoot ? ` as uid ${uid}` : ''}, on ${host}:${proxy.port}`,
+    );
+    const child = new RunnerProcess({
+      modelRunner: environment.modelRunner,
+      codeDir: submission.dir,
+      address: `unix:${SANDBOX_RUN}/model.sock`,
+      port: proxy.port,
+      proxy: {
+        port: proxy.port,
+        close: async () => {
+          await proxy.close();
+          rmSync(runDir, { recursive: true, force: true });
+        },
+      },
+      wrap: (command) =>
+        sandboxCommand(
+          isolation,
+          {
+            uid,
+            network: false,
+            tmpfsBytes: limits.scratchBytes,
+            readOnly: [this.context.pythonHome, environment.dir, submission.dir, ...this.context.resources],
+            runDir,
+            cwd: submission.dir,
+          },
+          command,
+        ),
+      env: modelEnvironment(environment.dir, SANDBOX_HOME, this.spec.env, SANDBOX_TMP),
+      // Processes are counted per uid: per model only when each model has its own (as root).
+      limits: isolation.asRoot ? limits : { ...limits, processes: null },
+      log: this.runnerLog,
+    });
+    return child;
   }
 
   private onExit(deployment: Deployment, exit: RunnerExit): void {
@@ -427,10 +521,17 @@ export class ModelSupervisor {
       model_id: this.id,
       infos: deployment.infos,
       state,
-      ip: this.context.host,
+      ip: this.context.advertiseHost,
       port: deployment.port,
     };
   }
+}
+
+/** Where to dial a port bound on a wildcard address. */
+function dialable(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
 }
 
 function readQuarantine(path: string): { fingerprint: string; failureCode: string; reason: string | null } | undefined {

@@ -1,14 +1,14 @@
 // The orchestrator's state machine with a fake interpreter and fake model processes (fast); the
 // real thing, with pip and model-runner, is exercised by test/orchestrator*.test.ts.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { Orchestrator, type OrchestratorOptions } from './orchestrator.js';
 import { fakePython } from './testing/fake-python.js';
 import { waitForModel } from './testing/harness.js';
-import { processRunning } from './testing/processes.js';
+import { portOpen, processRunning } from './testing/processes.js';
 
 describe('Orchestrator (fake model processes)', () => {
   let root: string;
@@ -29,6 +29,8 @@ describe('Orchestrator (fake model processes)', () => {
       cacheDir: join(root, 'envs'),
       stateDir: join(root, 'state'),
       limits: { memoryBytes: null },
+      // Fake interpreters and model processes: the sandbox is exercised by test/orchestrator-sandbox.test.ts.
+      trustedSubmissions: true,
       watchIntervalMs: 50,
       stopGraceMs: 1_000,
       ...options,
@@ -46,6 +48,38 @@ describe('Orchestrator (fake model processes)', () => {
     await orchestrator?.stop();
     orchestrator = undefined;
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses to start submissions without isolation unless they are marked trusted, and says why', async () => {
+    submission('a');
+    submission('b', { 'requirements.txt': 'condorgame==0.5.3\n--extra-index-url https://evil.example/simple\n' });
+    const o = await start({
+      trustedSubmissions: false,
+      isolation: { kind: 'none', reason: 'bubblewrap (bwrap) is not installed' },
+    });
+    const failed = await waitForModel(o, 'a', (s) => s.phase === 'failed', 10_000);
+    expect(failed.lastError).toMatch(/not started: bubblewrap \(bwrap\) is not installed.*--trusted-submissions/);
+    expect(failed.pid).toBeNull();
+    await o.stop();
+    const trusted = await start({ allowRequirementOptions: false });
+    const refused = await waitForModel(trusted, 'b', (s) => s.phase === 'failed', 10_000);
+    expect(refused.lastError).toMatch(/requirements.txt is refused: line 2 .*is a pip option/);
+    await waitForModel(trusted, 'a', (s) => s.phase === 'running', 30_000);
+  });
+
+  it('announces the advertised address, listening on every interface for model-calls workers on other hosts', async () => {
+    submission('a');
+    const o = await start({ advertiseHost: '10.20.30.40' });
+    await waitForModel(o, 'a', (s) => s.phase === 'running', 30_000);
+    const [state] = o.runningStates();
+    expect(state?.ip).toBe('10.20.30.40');
+    // Reached through this machine's other addresses too: it listens on 0.0.0.0.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === 'IPv4' && !address.internal);
+    for (const host of ['127.0.0.1', ...(external ? [external.address] : [])]) {
+      expect(await portOpen(state?.port ?? 0, host), host).toBe(true);
+    }
   });
 
   it('restarts a crashing model with exponential backoff up to its cap, and runs it once fixed', async () => {

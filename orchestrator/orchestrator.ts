@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '../lib/log/index.js';
 import type { CappedLog } from './capped-log.js';
@@ -11,6 +11,7 @@ import { ModelSupervisor, type RestartPolicy } from './model-supervisor.js';
 import { desiredModels, type ModelsFileEntry, readModelsFile } from './models-file.js';
 import { findPython, type PythonInterpreter } from './python.js';
 import { DEFAULT_LIMITS, type ResourceLimits } from './runner-process.js';
+import { cgroupsV2Status, detectIsolation, type Isolation, sandboxUid } from './sandbox.js';
 import { FileHashCache, type Submission, scanSubmissions } from './submissions.js';
 import type { FailureReport, ModelSpec, ModelState, ModelStatus } from './types.js';
 
@@ -31,8 +32,24 @@ export interface OrchestratorOptions {
   port?: number;
   /** HTTP API port (default 8001; 0 picks a free one; null serves no API). */
   httpPort?: number | null;
-  /** Loopback address the model processes bind and that is announced (default 127.0.0.1). */
+  /** Address the models' ports listen on (default 127.0.0.1, or 0.0.0.0 with an `advertiseHost`). */
   modelHost?: string;
+  /**
+   * Address announced to coordinators for every model (default the models' listen address): a name
+   * or IP that model-calls workers on other hosts can reach.
+   */
+  advertiseHost?: string;
+  /**
+   * How submissions are isolated (default: bubblewrap if it works here). Without isolation they are
+   * refused unless `trustedSubmissions`.
+   */
+  isolation?: Isolation;
+  /** The operator vouches for the submissions: run them without a sandbox. */
+  trustedSubmissions?: boolean;
+  /** Folders every sandboxed model may read, mounted read-only at the same path (shared data). */
+  resources?: string[];
+  /** Accept pip options, paths and URLs in requirements.txt (refused by default: builds could reach anything). */
+  allowRequirementOptions?: boolean;
   /** Where environments are cached (default `.cache/envs` under the repository). */
   cacheDir?: string;
   /** Per-model logs, homes and quarantines (default `.cache/orchestrator` under the repository). */
@@ -87,6 +104,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private stopping: Promise<void> | undefined;
   private boundPort = 0;
   private boundHttpPort: number | null = null;
+  private isolation: Isolation = { kind: 'none', reason: 'not started' };
+  private pythonHome = '/usr';
 
   constructor(options: OrchestratorOptions) {
     super();
@@ -132,11 +151,29 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const python =
       typeof options.python === 'object' ? options.python : await findPython({ executable: options.python });
     log.info({ python: python.realPath, version: python.version }, `model environments use Python ${python.version}`);
+    this.pythonHome = resolve(dirname(python.realPath), '..');
+    this.isolation = this.options.trustedSubmissions
+      ? { kind: 'none', reason: 'submissions are marked trusted' }
+      : (options.isolation ?? detectIsolation());
+    this.sayIsolation();
+    const cacheDir = options.cacheDir ?? join(repoRoot, '.cache', 'envs');
+    const isolation = this.isolation;
     this.environments = new EnvironmentCache({
-      cacheDir: options.cacheDir ?? join(repoRoot, '.cache', 'envs'),
+      cacheDir,
       python,
       ...(options.buildEnv ? { env: options.buildEnv } : {}),
       ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}),
+      ...(isolation.kind === 'bubblewrap'
+        ? {
+            sandbox: {
+              isolation,
+              uid: sandboxUid(`${cacheDir}/builds`),
+              pythonHome: this.pythonHome,
+              // pip unpacks wheels (numpy, scipy: ~100 MiB) in its home and tmp.
+              scratchBytes: Math.max(this.limits().scratchBytes, 2 * 1024 ** 3),
+            },
+          }
+        : {}),
     });
     this.discovery = new DiscoveryServer({
       host: this.host,
@@ -172,6 +209,38 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     if (this.stopping) return;
     this.reconcile();
     this.timer = setInterval(() => this.reconcile(), options.watchIntervalMs ?? 2_000);
+  }
+
+  private limits(): ResourceLimits {
+    return { ...DEFAULT_LIMITS, ...this.options.limits };
+  }
+
+  /** One line on how submissions run, and one on their limits: what an operator must know at start. */
+  private sayIsolation(): void {
+    const isolation = this.isolation;
+    const limits = this.limits();
+    const mib = (bytes: number | null): string => (bytes === null ? 'none' : `${Math.round(bytes / 1024 ** 2)} MiB`);
+    if (isolation.kind === 'bubblewrap') {
+      log.info(
+        { isolation: 'bubblewrap', bwrap: isolation.bwrap, asRoot: isolation.asRoot },
+        `submissions run sandboxed by bubblewrap: own PID and network namespaces, ${isolation.asRoot ? 'a dedicated uid per model' : 'no privilege'}, read-only files, a private ${mib(limits.scratchBytes)} home and tmp`,
+      );
+    } else if (this.options.trustedSubmissions) {
+      log.warn({ isolation: 'none' }, 'submissions are marked trusted: they run WITHOUT a sandbox, as this user');
+    } else {
+      log.error(
+        { isolation: 'none', reason: isolation.reason },
+        `no isolation available (${isolation.reason}): submissions will not be started unless marked trusted (--trusted-submissions)`,
+      );
+    }
+    const processes =
+      isolation.kind === 'bubblewrap' && isolation.asRoot && limits.processes !== null
+        ? `, ${limits.processes} processes`
+        : '';
+    log.info(
+      { limits, cgroups: cgroupsV2Status() },
+      `model limits by rlimits (${cgroupsV2Status()}): address space ${mib(limits.memoryBytes)}, CPU time ${limits.cpuSeconds ?? 'none'} s, file size ${mib(limits.fileSizeBytes)}${processes} per model; CPU priority nice ${limits.nice} below the coordinator`,
+    );
   }
 
   /** Stops every model process (announcing STOPPED), kills builds in progress, closes the servers. */
@@ -251,8 +320,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       new ModelSupervisor(spec, submission, {
         environments,
         modelsDir: join(options.stateDir ?? join(repoRoot, '.cache', 'orchestrator'), 'models'),
-        host: options.modelHost ?? '127.0.0.1',
-        limits: { ...DEFAULT_LIMITS, ...options.limits },
+        host: options.modelHost ?? (options.advertiseHost ? '0.0.0.0' : '127.0.0.1'),
+        advertiseHost: options.advertiseHost ?? options.modelHost ?? '127.0.0.1',
+        isolation: this.isolation,
+        trusted: options.trustedSubmissions ?? false,
+        resources: options.resources ?? [],
+        pythonHome: this.pythonHome,
+        allowRequirementOptions: options.allowRequirementOptions ?? false,
+        limits: this.limits(),
         logMaxBytes: options.logMaxBytes ?? 10 * 1024 * 1024,
         restart: { ...DEFAULT_RESTART, ...options.restart },
         healthTimeoutMs: options.healthTimeoutMs ?? 60_000,

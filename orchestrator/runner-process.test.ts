@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CappedLog } from './capped-log.js';
-import { describeExit, limitsScript, modelEnvironment, RunnerProcess } from './runner-process.js';
+import { DEFAULT_LIMITS, describeExit, limitsScript, modelEnvironment, RunnerProcess } from './runner-process.js';
 import { processRunning as alive } from './testing/processes.js';
 
 // Stands in for `model-runner`: reports what it was given, starts a grandchild, and optionally ignores SIGTERM.
@@ -38,10 +38,16 @@ describe('RunnerProcess', () => {
     new RunnerProcess({
       modelRunner: fake,
       codeDir: dir,
-      host: '127.0.0.1',
+      address: '127.0.0.1:45678',
       port: 45678,
       env: modelEnvironment(join(dir, 'env'), join(dir, 'home'), extra),
-      limits: { memoryBytes: 3 * 1024 ** 3, cpuSeconds: 120, fileSizeBytes: 1024 * 1024 },
+      limits: {
+        ...DEFAULT_LIMITS,
+        memoryBytes: 3 * 1024 ** 3,
+        cpuSeconds: 120,
+        fileSizeBytes: 1024 * 1024,
+        processes: null,
+      },
       log,
     });
 
@@ -88,10 +94,10 @@ describe('RunnerProcess', () => {
     const child = new RunnerProcess({
       modelRunner: join(dir, 'missing'),
       codeDir: dir,
-      host: '127.0.0.1',
+      address: '127.0.0.1:1',
       port: 1,
       env: modelEnvironment(join(dir, 'env'), join(dir, 'home')),
-      limits: { memoryBytes: null, cpuSeconds: null, fileSizeBytes: null },
+      limits: { ...DEFAULT_LIMITS, memoryBytes: null, cpuSeconds: null, fileSizeBytes: null, processes: null, nice: 0 },
       log,
     });
     const exit = await child.exited;
@@ -102,10 +108,14 @@ describe('RunnerProcess', () => {
 
 describe('limitsScript', () => {
   it('sets only the limits given and then execs the command', () => {
-    const script = limitsScript({ memoryBytes: 1024 ** 3, cpuSeconds: null, fileSizeBytes: null });
+    const base = { ...DEFAULT_LIMITS, cpuSeconds: null, fileSizeBytes: null, processes: null };
+    const script = limitsScript({ ...base, memoryBytes: 1024 ** 3, nice: 0 });
     expect(script).toContain('ulimit -v 1048576 ||');
     expect(script).not.toContain('ulimit -t');
     expect(script.trim().endsWith('exec "$@"')).toBe(true);
+    const lowered = limitsScript({ ...base, memoryBytes: null, processes: 64, nice: 10 });
+    expect(lowered).toContain('ulimit -p 64 ||');
+    expect(lowered.trim().endsWith('exec nice -n 10 "$@"')).toBe(true);
   });
 });
 

@@ -11,24 +11,41 @@ export interface ResourceLimits {
   cpuSeconds: number | null;
   /** Largest file the model may write (RLIMIT_FSIZE). */
   fileSizeBytes: number | null;
+  /**
+   * Processes and threads (RLIMIT_NPROC): counted per uid, so it is per model only in a sandbox run
+   * as root (each model has its own uid); elsewhere it counts every process of the user.
+   */
+  processes: number | null;
+  /** Size of the sandbox's private home and of its tmp, each (tmpfs, counted in memory). */
+  scratchBytes: number;
+  /** CPU priority of models under the coordinator's (nice; 0 = the same). */
+  nice: number;
 }
 
 export const DEFAULT_LIMITS: ResourceLimits = {
   memoryBytes: 4 * 1024 ** 3,
   cpuSeconds: 3600,
   fileSizeBytes: 1024 ** 3,
+  processes: 256,
+  scratchBytes: 256 * 1024 ** 2,
+  nice: 10,
 };
 
 /**
  * The whole environment of a model process, built from nothing: participant code is untrusted, so
  * none of our variables (database URLs, Temporal settings, tokens) can leak into it.
  */
-export function modelEnvironment(envDir: string, home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  mkdirSync(join(home, 'tmp'), { recursive: true });
+export function modelEnvironment(
+  envDir: string,
+  home: string,
+  extra: Record<string, string> = {},
+  tmp = join(home, 'tmp'),
+): NodeJS.ProcessEnv {
+  if (tmp.startsWith(home)) mkdirSync(tmp, { recursive: true });
   return {
     PATH: `${join(envDir, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
     HOME: home,
-    TMPDIR: join(home, 'tmp'),
+    TMPDIR: tmp,
     LANG: 'C.UTF-8',
     VIRTUAL_ENV: envDir,
     PYTHONUNBUFFERED: '1',
@@ -55,14 +72,21 @@ export function limitsScript(limits: ResourceLimits): string {
   if (limits.cpuSeconds !== null) set('-t', Math.ceil(limits.cpuSeconds), 'CPU-time');
   // POSIX sh counts file sizes in 512-byte blocks.
   if (limits.fileSizeBytes !== null) set('-f', Math.ceil(limits.fileSizeBytes / 512), 'file-size');
-  lines.push('exec "$@"');
+  if (limits.processes !== null && limits.processes !== undefined) set('-p', limits.processes, 'process');
+  lines.push(limits.nice ? `exec nice -n ${limits.nice} "$@"` : 'exec "$@"');
   return lines.join('\n');
 }
 
 export interface RunnerProcessOptions {
   modelRunner: string;
   codeDir: string;
-  host: string;
+  /** Where the model-runner serves: `host:port`, or `unix:/path` in a sandbox. */
+  address: string;
+  /** Wraps the model-runner's command line (a sandbox); default none. */
+  wrap?: (command: string[]) => { command: string; args: string[] };
+  /** Closed with the process: the TCP proxy of a sandboxed model. */
+  proxy?: { port: number; close(): Promise<void> };
+  /** The port clients dial: the proxy's, or the one in `address`. */
   port: number;
   env: NodeJS.ProcessEnv;
   limits: ResourceLimits;
@@ -87,20 +111,19 @@ export class RunnerProcess {
 
   constructor(options: RunnerProcessOptions) {
     this.port = options.port;
+    const runner = [options.modelRunner, '--code-directory', options.codeDir, '--address', options.address];
+    const wrapped = options.wrap ? options.wrap(runner) : { command: runner[0] ?? '', args: runner.slice(1) };
     this.child = spawn(
       '/bin/sh',
-      [
-        '-c',
-        limitsScript(options.limits),
-        'model-runner',
-        options.modelRunner,
-        '--code-directory',
-        options.codeDir,
-        '--address',
-        `${options.host}:${options.port}`,
-      ],
-      { cwd: options.codeDir, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      ['-c', limitsScript(options.limits), 'model-runner', wrapped.command, ...wrapped.args],
+      {
+        cwd: options.codeDir,
+        env: options.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
+    const proxy = options.proxy;
     const write = (chunk: Buffer): void => options.log.write(chunk.toString());
     this.child.stdout?.on('data', write);
     this.child.stderr?.on('data', write);
@@ -115,6 +138,7 @@ export class RunnerProcess {
         resolve(this.exit);
       });
     });
+    if (proxy) void this.exited.then(() => proxy.close());
     this.pid = this.child.pid ?? -1;
   }
 

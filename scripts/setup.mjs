@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const quiet = process.argv.includes('--quiet');
-// `npm test` also needs what only the tests use (docker-compose, to validate docker-compose.yml).
+// `npm test` also needs what only the tests use (docker-compose, openssl, chromium, .venv-test).
 const forTests = process.argv.includes('--tests');
 
 function say(message) {
@@ -175,13 +175,19 @@ function ensureDebianTool(command, debianPackage, purpose) {
 }
 
 ensureNodeModules();
+// bubblewrap sandboxes the orchestrator's submissions (strangers' code): without it, it runs none
+// unless they are marked trusted.
+ensureDebianTool('bwrap', 'bubblewrap', 'the orchestrator sandboxes submissions with it');
 if (forTests) {
   // Debian's docker-compose validates docker-compose.yml without a Docker engine (none runs here).
   ensureDebianTool('docker-compose', 'docker-compose', 'the compose file test uses it');
   // The secure-mode tests make their test CA and certificates with it.
   ensureDebianTool('openssl', 'openssl', 'the secure-mode tests make their certificates with it');
+  // The dashboard's browser test drives it through playwright-core.
+  ensureDebianTool('chromium', 'chromium', 'the dashboard browser test drives it');
 }
 const python = findPython();
 ensureVenv(python, '.venv', 'python/requirements-tools.txt', 'the tool environment (Temporal CLI, reference client)');
 ensureVenv(python, '.venv-runner', 'python/requirements-runner.txt', 'the model runtime (crunch-model-runner)');
+if (forTests) ensureVenv(python, '.venv-test', 'python/requirements-test.txt', 'the test tools (schemathesis)');
 await ensurePostgres();

@@ -71,9 +71,10 @@ describe('fair cadence beside hostile models (coordinator start, condor-quick)',
   /** Waits as waitFor does, but fails at once, with the stack's log, when the stack has exited. */
   const whileRunning = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => {
     try {
-      return await waitFor(what, timeoutMs, async () => {
-        if (stack.exitCode !== null) throw new Error(`coordinator start exited (${stack.exitCode})`);
-        return probe();
+      return await waitFor(what, timeoutMs, probe, {
+        stillUp: () => {
+          if (stack.exitCode !== null) throw new Error(`coordinator start exited (${stack.exitCode})`);
+        },
       });
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- coordinator start's log ---\n${output().slice(-5000)}`);

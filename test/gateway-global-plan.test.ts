@@ -86,7 +86,9 @@ describe('the global report query', () => {
     `);
     await db.pool.query(sql.unsafe`VACUUM model_score_snapshots`);
     const range = timeRangeOf({ start: String(NOW), end: String(NOW) });
-    const body = JSON.parse(await globalReport(db.pool, ['model-0002'], range)) as Array<Record<string, unknown>>;
+    const body = JSON.parse((await globalReport(db.pool, ['model-0002'], range)).body) as Array<
+      Record<string, unknown>
+    >;
     expect(body).toHaveLength(1);
     expect(body[0]).toMatchObject({ model_id: 'model-0002', score_recent: 12.5, score_anchor: null });
     expect((await scanOf(['model-0002']))['Heap Fetches']).toBe(0);

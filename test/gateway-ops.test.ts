@@ -204,12 +204,14 @@ describe('/docs', () => {
     expect(Object.keys(spec.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/reports/cycles',
       '/reports/leaderboard',
       '/reports/models',
       '/reports/models/global',
       '/reports/models/params',
       '/reports/models/{id}',
       '/reports/predictions',
+      '/reports/prices/tail',
     ]);
     const parameters = spec.paths['/reports/predictions'].get.parameters.map((p: { name: string }) => p.name);
     expect(parameters).toEqual(expect.arrayContaining(['projectIds', 'start', 'end']));

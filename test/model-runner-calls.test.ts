@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type CallResult,
   type JsonValue,
   type ModelInfo,
   ModelRunnerClient,
@@ -101,6 +102,10 @@ async function freePort(): Promise<number> {
 /** The arguments of the client's next `name` event; fails the test if none comes. */
 async function nextEvent(client: ModelRunnerClient, name: string, timeoutMs = 10_000): Promise<unknown[]> {
   return once(client as unknown as EventEmitter, name, { signal: AbortSignal.timeout(timeoutMs) });
+}
+
+function byModelId(results: CallResult[]): Record<string, CallResult> {
+  return Object.fromEntries(results.map((result) => [result.model.modelId, result]));
 }
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -214,19 +219,50 @@ describe.each(modelTransports)('with the %s transport', (transport) => {
     });
   });
 
-  describe('one call at a time per model', () => {
-    it('queues concurrent calls to the same model instead of making it refuse them', async () => {
-      const model = await fakeModel({ call: () => sleep(50).then(() => ({ value: 'done' })) });
-      const client = await staticClient({ a: model });
-      const rounds = await Promise.all(
-        Array.from({ length: 5 }, () => client.call('tick', [{ BTC: [] }], { timeoutMs: 10_000 })),
-      );
-      expect(rounds.flat().map((r) => r.status)).toEqual(Array(5).fill('SUCCESS'));
-      expect(model.maxConcurrent).toBe(1);
-      expect(model.busyRefusals).toBe(0);
+  describe('one call at a time per model, and nothing waits on a busy one', () => {
+    it('a model still busy with its previous call gets the new one as TIMEOUT at once; the others are not held', async () => {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow = await fakeModel({ call: () => released.then(() => ({ value: 'late' })) });
+      const quick = await fakeModel({ call: () => ({ value: 'quick' }) });
+      const client = await staticClient({ slow, quick });
+      const first = client.call('predict', [], { timeoutMs: 60_000, models: ['slow'] });
+      await eventually(() => slow.calls.length === 1, 'the first call to reach the slow model');
+      // The slow model's first call is still running (released only below), yet this round ends.
+      const second = byModelId(await client.call('predict', [], { timeoutMs: 60_000 }));
+      expect(second.quick).toMatchObject({ status: 'SUCCESS', value: 'quick' });
+      expect(second.slow).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('still busy') });
+      expect(second.slow?.error).toContain('predict');
+      release();
+      expect((await first)[0]).toMatchObject({ status: 'SUCCESS', value: 'late' });
+      // The busy refusal never reached the model and did not count against it.
+      expect(slow.calls).toHaveLength(1);
+      expect(slow.busyRefusals).toBe(0);
+      expect(slow.healthChecks).toBe(0);
+      expect((await client.call('predict', [], { timeoutMs: 5_000 }))[0]?.status).toBe('SUCCESS');
     });
 
-    it("counts a queued call's deadline from when call() was invoked", async () => {
+    it('a call may wait behind the methods it names (a predict behind its tick), within its deadline', async () => {
+      const model = await fakeModel({
+        call: ({ method }) => (method === 'tick' ? sleep(100).then(() => ({ value: 'ticked' })) : { value: method }),
+      });
+      const client = await staticClient({ a: model });
+      const tick = client.call('tick', [], { timeoutMs: 10_000 });
+      const [predict] = await client.call('predict', [], { timeoutMs: 10_000, waitBehind: ['tick'] });
+      expect(predict).toMatchObject({ status: 'SUCCESS', value: 'predict' });
+      expect((await tick)[0]?.status).toBe('SUCCESS');
+      expect(model.calls.map((c) => c.method)).toEqual(['tick', 'predict']);
+      expect(model.maxConcurrent).toBe(1);
+      // Behind a method it does not name, it is TIMEOUT at once.
+      const again = client.call('tick', [], { timeoutMs: 10_000 });
+      const [refused] = await client.call('predict', [], { timeoutMs: 10_000, waitBehind: ['other'] });
+      expect(refused).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('still busy') });
+      await again;
+    });
+
+    it("a waiting call's deadline counts from when call() was invoked", async () => {
       let release = () => {};
       const released = new Promise<void>((resolve) => {
         release = resolve;
@@ -234,27 +270,66 @@ describe.each(modelTransports)('with the %s transport', (transport) => {
       const model = await fakeModel({ call: () => released.then(() => ({ value: 'late' })) });
       const client = await staticClient({ a: model });
       const first = client.call('tick', [], { timeoutMs: 10_000 });
-      const second = client.call('predict', [], { timeoutMs: 100 });
+      const second = client.call('predict', [], { timeoutMs: 100, waitBehind: ['tick'] });
       const [queued] = await second;
       release();
-      expect(queued).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('earlier call') });
+      expect(queued).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('deadline passed') });
       expect((await first)[0]?.status).toBe('SUCCESS');
       expect(model.calls.map((c) => c.method)).toEqual(['tick']);
     });
 
-    it('waits for a model still busy with a call it gave up on, within the deadline', async () => {
+    it('a model process still busy with a call the coordinator gave up on gets the next one as TIMEOUT at once', async () => {
       let calls = 0;
       const model = await fakeModel({
-        call: () => (calls++ === 0 ? sleep(300).then(() => ({ value: 'first' })) : { value: 'second' }),
+        call: () => (calls++ === 0 ? sleep(1_000).then(() => ({ value: 'first' })) : { value: 'again' }),
       });
       const client = await staticClient({ a: model }, { maxConsecutiveTimeouts: 0 });
       const [abandoned] = await client.call('predict', [], { timeoutMs: 50 });
       expect(abandoned?.status).toBe('TIMEOUT');
-      // The first timeout makes the next call a cooldown skip; the one after that is a real attempt.
-      const [skipped] = await client.call('predict', [], { timeoutMs: 5_000 });
+      // The first timeout makes the next call a cooldown skip; the one after that is a real attempt,
+      // which the process refuses as busy: no waiting for it, the slot is lost now.
+      const [skipped] = await client.call('predict', [], { timeoutMs: 30_000 });
       expect(skipped).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('skipped') });
-      const [answered] = await client.call('predict', [], { timeoutMs: 5_000 });
-      expect(answered).toMatchObject({ status: 'SUCCESS', value: 'second' });
+      const [refused] = await client.call('predict', [], { timeoutMs: 30_000 });
+      expect(refused).toMatchObject({ status: 'TIMEOUT', error: expect.stringContaining('still busy') });
+      expect(model.busyRefusals).toBe(1);
+    });
+
+    it('an aborted signal ends the calls in flight at once, without counting them against the model', async () => {
+      const model = await fakeModel({
+        call: ({ method }) => (method === 'slow' ? sleep(500).then(() => ({ value: 1 })) : { value: 2 }),
+      });
+      const client = await staticClient({ a: model }, { maxConsecutiveTimeouts: 1 });
+      const stop = new AbortController();
+      const pending = client.call('slow', [], { timeoutMs: 60_000, signal: stop.signal });
+      await eventually(() => model.calls.length === 1, 'the call to reach the model');
+      stop.abort(new Error('the activity was cancelled'));
+      const [cancelled] = await pending;
+      expect(cancelled).toMatchObject({
+        status: 'TIMEOUT',
+        error: expect.stringContaining('the activity was cancelled'),
+      });
+      expect(await client.call('fast', [], { timeoutMs: 60_000, signal: stop.signal })).toMatchObject([
+        { status: 'TIMEOUT', error: expect.stringContaining('cancelled') },
+      ]);
+      // Not counted: no health check, no cooldown skip, and the model answers its next call.
+      expect(model.healthChecks).toBe(0);
+      await eventually(() => model.maxConcurrent === 1 && model.busyRefusals === 0, 'the model');
+      await sleep(600);
+      expect((await client.call('fast', [], { timeoutMs: 5_000 }))[0]).toMatchObject({ status: 'SUCCESS', value: 2 });
+    });
+
+    it("onResult hands over each model's result as it comes", async () => {
+      const a = await fakeModel({ call: () => ({ value: 'a' }) });
+      const b = await fakeModel({ call: () => sleep(200).then(() => ({ value: 'b' })) });
+      const client = await staticClient({ a, b });
+      const seen: string[] = [];
+      const results = await client.call('predict', [], {
+        timeoutMs: 5_000,
+        onResult: (result) => seen.push(String(result.value)),
+      });
+      expect(seen).toEqual(['a', 'b']);
+      expect(results).toHaveLength(2);
     });
   });
 

@@ -9,7 +9,7 @@ import { copyExamples, type Workspace, waitForModel } from '../orchestrator/test
 import { exampleSubmissions, repoRoot, toolsPython } from './support/tools.js';
 
 const run = promisify(execFile);
-const referenceClient = join(repoRoot, 'lib', 'orchestrator', 'testing', 'reference_client.py');
+const referenceClient = join(repoRoot, 'orchestrator', 'testing', 'reference_client.py');
 
 describe("CrunchDAO's reference client against the local orchestrator", () => {
   let workspace: Workspace;

@@ -1,6 +1,6 @@
 // The local orchestrator end to end: real pip-built environments, real model-runner processes, the
 // project's own ModelRunnerClient as the coordinator, and a raw WebSocket recording every frame.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRunnerClient } from '../lib/model-runner/index.js';
@@ -11,9 +11,10 @@ import {
   FrameRecorder,
   type Workspace,
   waitForModel,
+  workspaceOrchestratorOptions,
 } from '../orchestrator/testing/harness.js';
 import { processRunning } from '../orchestrator/testing/processes.js';
-import { exampleSubmissions, repoRoot } from './support/tools.js';
+import { exampleSubmissions } from './support/tools.js';
 
 const MODELS = ['benchmark', 'mixture', 'misbehaving'];
 const PREDICT = ['BTC', 3600, 300];
@@ -48,18 +49,16 @@ describe('local orchestrator with example submissions', () => {
   beforeAll(async () => {
     workspace = copyExamples(exampleSubmissions, MODELS);
     modelsFile = join(workspace.root, 'models.yml');
-    // Outside the submission, so changing the behaviour is not a code change (which would redeploy).
-    behaviourFile = join(workspace.root, 'behaviour');
+    // Outside the submission, so changing the behaviour is not a code change (which would redeploy);
+    // in a shared folder the sandboxed models may read.
+    mkdirSync(join(workspace.root, 'shared'));
+    behaviourFile = join(workspace.root, 'shared', 'behaviour');
     writeFileSync(behaviourFile, 'ok\n');
     writeModels('RUNNING');
     orchestrator = new Orchestrator({
-      submissionsDir: workspace.submissionsDir,
+      ...workspaceOrchestratorOptions(workspace),
       modelsFile,
-      port: 0,
-      httpPort: 0,
-      cacheDir: join(repoRoot, '.cache', 'test-envs'),
-      stateDir: workspace.stateDir,
-      watchIntervalMs: 200,
+      resources: [join(workspace.root, 'shared')],
       restart: { initialDelayMs: 200, maxDelayMs: 2_000 },
       stopGraceMs: 2_000,
     });

@@ -159,7 +159,7 @@ describe('predictRound with answers PostgreSQL could refuse', () => {
     expect(row).toMatchObject({ status: 'SUCCESS', reason: null, body: text });
   });
 
-  it('stores escaped U+0000, lone surrogates and out-of-range numbers, which the json column keeps as text', async () => {
+  it('stores escaped U+0000, lone surrogates and out-of-range numbers as the re-serialised value, never the raw text', async () => {
     // jsonb would refuse all three ("unsupported Unicode escape sequence", "invalid input syntax",
     // "value overflows numeric format"); the json column only checks the syntax.
     const escapes = withExtra('["nul \\u0000, lone \\ud800 and \\udc00, pair \\ud83d\\ude00", 1e999999]');
@@ -172,7 +172,9 @@ describe('predictRound with answers PostgreSQL could refuse', () => {
       ['python', 'SUCCESS'],
       ['z_good', 'SUCCESS'],
     ]);
-    expect(rows[0]!.body).toBe(escapes);
+    // The validated value written again: the same escapes, and an out-of-range number as null.
+    expect(rows[0]!.body).toBe(JSON.stringify(JSON.parse(escapes)));
+    expect(rows[0]!.body).not.toContain('1e999999');
     expect(rows[1]!.body).toContain('"extra":"nul \\u0000 lone \\ud800"');
   });
 });

@@ -225,4 +225,25 @@ describe('scorePass', () => {
     expect(attempts.length).toBeGreaterThan(0);
     expect(new Set(attempts)).toEqual(new Set([1]));
   });
+
+  it("refuses a pass for a game other than the workers', without retrying and without writing anything", async () => {
+    // Nothing is left to score by now: the refusal comes from the leaderboard refresh, which must not rank
+    // this game's scores with the other game's windows.
+    const before = await storedRows();
+    await expect(runPass('score-pass-other-game', { game: 'condor-demo', refreshLeaderboard: true })).rejects.toThrow();
+    const history = await env.client.workflow.getHandle('score-pass-other-game').fetchHistory();
+    const failure = failureIn(history);
+    const causes = [failure, failure?.cause, failure?.cause?.cause];
+    expect(causes.map((cause) => cause?.message).join(' | ')).toMatch(
+      /this worker plays the game "condor", not "condor-demo"/,
+    );
+    expect(causes.map((cause) => cause?.applicationFailureInfo?.type)).toContain('GameMismatch');
+    const child = await env.client.workflow.getHandle('score-pass-other-game/leaderboard').fetchHistory();
+    const attempts = [history, child].flatMap(
+      (h) => h.events?.flatMap((event) => event.activityTaskStartedEventAttributes?.attempt ?? []) ?? [],
+    );
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(new Set(attempts)).toEqual(new Set([1]));
+    expect(await storedRows()).toEqual(before);
+  });
 });

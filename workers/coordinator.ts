@@ -1,10 +1,20 @@
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type InjectedSinks,
+  type NativeConnection,
+  Worker,
+  type WorkerInterceptors,
+} from '@temporalio/worker';
 import { taskQueues } from '../lib/temporal/index.js';
 
 export interface WorkerConnection {
   connection: NativeConnection;
   namespace?: string;
+  /** Interceptors of every worker in the process (run.ts: activity log context, metrics, tracing). */
+  interceptors?: WorkerInterceptors;
+  /** Sinks of the workflow worker (run.ts: the tracing exporter of workflow spans). */
+  sinks?: InjectedSinks<Record<string, never>>;
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -25,5 +35,7 @@ export function createCoordinatorWorker(options: WorkerConnection & { workflowBu
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.coordinator,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    ...(options.sinks ? { sinks: options.sinks } : {}),
   });
 }

@@ -12,6 +12,7 @@ export function createModelCallsWorker(options: WorkerConnection & ModelDeps): P
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.modelCalls,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     activities: createModelCallsQueueActivities(options),
     maxConcurrentActivityTaskExecutions: 8,
   });

@@ -9,6 +9,7 @@ export function createPostgresWorker(options: WorkerConnection & PostgresQueueDe
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.postgres,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     activities: createPostgresQueueActivities(options),
     maxConcurrentActivityTaskExecutions: 10,
   });

@@ -17,6 +17,7 @@ export function createScoringWorker(options: ScoringWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: taskQueues.scoring,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     activities: createScoringQueueActivities(options),
     maxConcurrentActivityTaskExecutions: options.concurrency ?? 2,
   });

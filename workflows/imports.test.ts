@@ -1,6 +1,7 @@
 // Workflows run in Temporal's sandbox and are replayed: everything they load must be deterministic. Biome
 // (biome.json) refuses the obvious imports in workflows/; this follows every file a workflow loads at
 // run time, lib/ modules included, so a deterministic-looking helper that pulls in I/O is caught too.
+import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runtimeClosure } from '../test/support/imports.js';
@@ -30,5 +31,12 @@ describe('workflow imports', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('call activities through workflows/queues.ts only, so no workflow writes a retry policy of its own', () => {
+    const own = readdirSync(resolve(root, 'workflows'))
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && file !== 'queues.ts')
+      .filter((file) => /\bproxy(Local)?Activities\b/.test(readFileSync(resolve(root, 'workflows', file), 'utf8')));
+    expect(own).toEqual([]);
   });
 });

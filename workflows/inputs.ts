@@ -12,9 +12,15 @@ export function badInput(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, failureTypes.badInput);
 }
 
+/**
+ * ISO-8601 only: a date, or a date and time with its offset. `Date` would also read '12/04/2026' or a time
+ * without offset, in the worker's own time zone: another worker could read the same input differently.
+ */
+const isoInstant = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
 /** Unix seconds (whole) of an ISO instant; `what` names it in the error. */
 export function instantOf(value: unknown, what: string): number {
-  const ms = typeof value === 'string' ? new Date(value).getTime() : Number.NaN;
+  const ms = typeof value === 'string' && isoInstant.test(value) ? new Date(value).getTime() : Number.NaN;
   if (Number.isNaN(ms)) throw badInput(`${what} "${String(value)}" is not an ISO-8601 instant`);
   return Math.floor(ms / 1000);
 }

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { log, ParentClosePolicy, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import { callDeadlineProblem, SLOT_LEAD_SEC, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
+import { checkCallDeadline } from '../lib/cycle/call-deadline.js';
+import { SLOT_LEAD_SEC, slotRoundBoundMs, slotsBetween } from '../lib/schedule/index.js';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
 import { gameOf, positiveInteger, runInstant } from './inputs.js';
 import type { predictSlot } from './predict-slot.js';
@@ -53,8 +54,8 @@ export async function predictSlots(input: PredictSlotsInput = {}): Promise<Predi
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(fromSec * 1000) }]);
 
   const groups = await postgres.loadPredictionGroups();
-  const problem = callDeadlineProblem(timeoutMs, groups);
-  if (problem) log.warn(`${problem}: a slow model's call will run into its next slot, which then finds it busy`);
+  const deadline = checkCallDeadline(groups, timeoutMs);
+  if (!deadline.ok) log.warn(deadline.message);
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
 
   const result: PredictSlotsResult = {

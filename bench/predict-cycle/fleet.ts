@@ -16,7 +16,13 @@ export class BenchFleet {
     readonly answerBytes: number,
   ) {}
 
-  static async start(count: number, prefix: string, logger: Logger): Promise<BenchFleet> {
+  /** `silent`: how many endpoints (the first ones) never answer predict; `steps`: densities per answer. */
+  static async start(
+    count: number,
+    prefix: string,
+    logger: Logger,
+    options: { silent?: number; steps?: number } = {},
+  ): Promise<BenchFleet> {
     const child = fork(resolve(import.meta.dirname, 'endpoints.ts'), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -24,7 +30,7 @@ export class BenchFleet {
     await once(child, 'spawn');
     let client: ModelRunnerClient | undefined;
     try {
-      const { ports, answerBytes } = (await request(child, { command: 'listen', count })) as {
+      const { ports, answerBytes } = (await request(child, { command: 'listen', count, ...options })) as {
         ports: number[];
         answerBytes: number;
       };

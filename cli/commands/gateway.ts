@@ -20,6 +20,7 @@ interface CliOptions {
   rateLimit: number;
   trustProxy?: boolean;
   statementTimeout: number;
+  temporalUi?: string;
 }
 
 function temporalOptions(options: CliOptions): TemporalOptions {
@@ -60,6 +61,11 @@ export function register(program: Command): void {
     )
     .option('--temporal-namespace <name>', 'Temporal namespace', env.TEMPORAL_NAMESPACE || 'default')
     .option('--no-temporal', 'do not check Temporal in /healthz')
+    .option(
+      '--temporal-ui <url>',
+      "Temporal Web UI base URL, for the dashboard's links to predict cycle runs (default TEMPORAL_UI_URL)",
+      env.TEMPORAL_UI_URL,
+    )
     .option('--cors-origin <origins>', 'browser origins allowed, comma-separated, or * for any', '*')
     .option('--no-cors', 'send no CORS headers')
     .option(
@@ -86,6 +92,10 @@ export function register(program: Command): void {
           rateLimit: options.rateLimit > 0 ? { max: options.rateLimit, timeWindowMs: 60_000 } : false,
           trustProxy: options.trustProxy ?? false,
           statementTimeoutMs: options.statementTimeout,
+          dashboard: {
+            ...(options.temporalUi ? { temporalUiUrl: options.temporalUi } : {}),
+            temporalNamespace: options.temporalNamespace,
+          },
           logger: log,
         });
         await app.listen({ port, host });

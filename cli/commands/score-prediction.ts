@@ -3,7 +3,7 @@
 // operators checking a score by hand. Prints one JSON line; bad input -> a message on stderr, exit 2.
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { type GameDefinition, getGame, getScorer, type PredictionScore } from '../../lib/game/index.js';
+import { defaultGameId, type GameDefinition, getGame, getScorer, type PredictionScore } from '../../lib/game/index.js';
 import { seriesFromTickData } from '../../lib/game/prices.js';
 import { parsePythonJson } from '../../lib/model-runner/python-json.js';
 
@@ -125,7 +125,7 @@ async function readJson(path: string, what: string, parse: (text: string) => unk
 }
 
 export function register(program: Command): void {
-  const game = getGame('condor');
+  const game = getGame(defaultGameId);
   program
     .command('score-prediction')
     .description(

@@ -91,8 +91,42 @@ export function globalReportQuery(modelIds: string[], timeRange: TimeRange): Que
     `;
 }
 
-export function globalReport(db: CommonQueryMethods, modelIds: string[], timeRange: TimeRange): Promise<string> {
-  return jsonText(db, globalReportQuery(modelIds, timeRange));
+export function globalReport(
+  db: CommonQueryMethods,
+  modelIds: string[],
+  timeRange: TimeRange,
+): Promise<{ body: string; version: string }> {
+  return withSnapshotsVersion(db, globalReportQuery(modelIds, timeRange));
+}
+
+export interface SnapshotsVersion {
+  /** Bumped by every statement that writes model_score_snapshots (sql/011). */
+  version: string;
+  /** The newest snapshot's as_of in microseconds since the epoch; null when there is none. */
+  newestAsOfUs: number | null;
+}
+
+const snapshotsVersionSql = sql.fragment`
+  (SELECT version::text FROM report_versions WHERE table_name = 'model_score_snapshots')
+`;
+
+/** The snapshots' version and newest as_of: a primary-key read and the end of the as_of index. */
+export async function snapshotsVersion(db: CommonQueryMethods): Promise<SnapshotsVersion> {
+  const row = (await db.one(sql.unsafe`
+    SELECT ${snapshotsVersionSql} AS version,
+           (SELECT (extract(epoch FROM max(as_of)) * 1000000)::bigint::text FROM model_score_snapshots) AS newest
+  `)) as { version: string; newest: string | null };
+  return { version: row.version, newestAsOfUs: row.newest === null ? null : Number(row.newest) };
+}
+
+/** A report's body and, read by the same statement (so from the same snapshot), the snapshots' version. */
+async function withSnapshotsVersion(
+  db: CommonQueryMethods,
+  report: QuerySqlToken<ZodTypeAny>,
+): Promise<{ body: string; version: string }> {
+  return (await db.one(sql.unsafe`
+    SELECT report.body, ${snapshotsVersionSql} AS version FROM (${report}) report
+  `)) as { body: string; version: string };
 }
 
 /**
@@ -100,8 +134,12 @@ export function globalReport(db: CommonQueryMethods, modelIds: string[], timeRan
  * snapshot. Values are taken from the snapshot's JSON as they are (no casts), so an odd stored value
  * is reported rather than failing the request.
  */
-export function paramsReport(db: CommonQueryMethods, modelIds: string[], timeRange: TimeRange): Promise<string> {
-  return jsonText(
+export function paramsReport(
+  db: CommonQueryMethods,
+  modelIds: string[],
+  timeRange: TimeRange,
+): Promise<{ body: string; version: string }> {
+  return withSnapshotsVersion(
     db,
     sql.unsafe`
       SELECT '[' || coalesce(string_agg(doc.j::text, ',' ORDER BY s.as_of, s.model_id, g.n), '') || ']' AS body

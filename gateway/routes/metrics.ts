@@ -71,6 +71,7 @@ export function installMetrics(app: FastifyInstance, database: ReadOnlyDatabase)
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
         produces: ['text/plain'],
+        response: { 200: { type: 'string', description: 'Prometheus text exposition format, version 0.0.4' } },
       },
     },
     async (_request, reply) => {

@@ -1,8 +1,8 @@
 // The report API the CrunchDAO UI reads (docs/game.md#report-api), with the fixes of docs/game.md#where-we-differ-from-crunchdaos-code.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadOnlyDatabase } from '../database.js';
 import type { LeaderboardCache } from '../leaderboard-cache.js';
-import { BadRequestError, requiredProjectIds, timeRangeOf } from '../params.js';
+import { mergeBracketedIds, requiredProjectIds, timeRangeOf } from '../params.js';
 import { globalReport, modelsReport, paramsReport, predictionsReport } from '../queries/reports.js';
 import {
   errorResponse,
@@ -10,14 +10,17 @@ import {
   leaderboardResponse,
   modelsResponse,
   paramsResponse,
+  predictionsQuery,
   predictionsResponse,
   type ReportQuery,
   reportQuery,
 } from '../schemas.js';
+import type { SnapshotReportCache } from '../snapshot-cache.js';
 
 export interface ReportRoutesOptions {
   database: ReadOnlyDatabase;
   leaderboard: LeaderboardCache;
+  snapshots: SnapshotReportCache;
 }
 
 /**
@@ -32,7 +35,12 @@ function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
 const tags = ['reports'];
 const errors = { 400: errorResponse, 503: errorResponse };
 
-export async function reportRoutes(app: FastifyInstance, { database, leaderboard }: ReportRoutesOptions) {
+/** Bracketed ids (axios) join `projectIds` before the querystring schema checks the list. */
+async function bracketedIds(request: FastifyRequest): Promise<void> {
+  mergeBracketedIds(request.query as Record<string, unknown>);
+}
+
+export async function reportRoutes(app: FastifyInstance, { database, leaderboard, snapshots }: ReportRoutesOptions) {
   app.get(
     '/reports/models',
     {
@@ -66,11 +74,12 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
         querystring: reportQuery,
         response: { 200: globalResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
       const range = timeRangeOf(request.query);
-      return sendJson(reply, await database.read((db) => globalReport(db, ids, range)));
+      return sendJson(reply, await snapshots.body('global', ids, range, (db) => globalReport(db, ids, range)));
     },
   );
 
@@ -83,11 +92,12 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
         querystring: reportQuery,
         response: { 200: paramsResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
       const ids = requiredProjectIds(request.query);
       const range = timeRangeOf(request.query);
-      return sendJson(reply, await database.read((db) => paramsReport(db, ids, range)));
+      return sendJson(reply, await snapshots.body('params', ids, range, (db) => paramsReport(db, ids, range)));
     },
   );
 
@@ -97,19 +107,14 @@ export async function reportRoutes(app: FastifyInstance, { database, leaderboard
       schema: {
         tags,
         summary: 'Scored predictions of one model made in the range, by time (several models: 400)',
-        querystring: reportQuery,
+        querystring: predictionsQuery,
         response: { 200: predictionsResponse, ...errors },
       },
+      preValidation: bracketedIds,
     },
     async (request, reply) => {
+      // The schema allows one value without a comma, so this is that one id.
       const ids = requiredProjectIds(request.query);
-      if (ids.length > 1) {
-        throw new BadRequestError(
-          `/reports/predictions serves one model at a time, but projectIds names ${ids.length} (${ids
-            .slice(0, 5)
-            .join(', ')}${ids.length > 5 ? ', ...' : ''}); ask once per model`,
-        );
-      }
       const range = timeRangeOf(request.query);
       const [id] = ids as [string];
       return sendJson(reply, await database.read((db) => predictionsReport(db, id, range)));

@@ -69,8 +69,17 @@ const definitions = {
     help: 'TIMEOUT calls in a row before a model is reported',
     schema: z.coerce.number().int().positive().default(100),
   },
+  MAX_ANSWER_BYTES: {
+    help: "largest answer a model may send, cut while it arrives (default: the game's, 4 MiB for Condor)",
+    schema: z.coerce.number().int().positive().optional(),
+  },
   GATEWAY_HOST: { help: 'report gateway listen address', schema: z.string().default('127.0.0.1') },
   GATEWAY_PORT: { help: 'report gateway port', schema: z.coerce.number().int().default(8000) },
+  WORKER_METRICS_PORT: {
+    help: "port of the workers' Prometheus /metrics (Temporal SDK and coordinator metrics); unset: none",
+    schema: z.coerce.number().int().min(0).max(65535).optional(),
+  },
+  WORKER_METRICS_HOST: { help: "listen address of the workers' /metrics", schema: z.string().default('127.0.0.1') },
   LOG_LEVEL: { help: 'trace | debug | info | warn | error | silent', schema: z.string().default('info') },
 } as const;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { condor } from '../game/index.js';
 import { type CallResult, VariantType } from '../model-runner/index.js';
-import { decodeAnswer, jsonNestsDeeperThan, MAX_ANSWER_DEPTH, valueNestsDeeperThan } from './answers.js';
+import { boundedReason, decodeAnswer, jsonNestsDeeperThan, MAX_ANSWER_DEPTH, valueNestsDeeperThan } from './answers.js';
 
 const model = { modelId: 'm', deploymentId: 'm_1', name: 'm', cruncherId: 'c', cruncherName: 'c', ip: '::1', port: 1 };
 const raw = (text: string): CallResult => ({
@@ -30,7 +30,7 @@ const nestedValue = (depth: number): unknown => {
 describe('decodeAnswer', () => {
   it('keeps the text of standard JSON as the model wrote it, beside its value', () => {
     const text = '[{"type": "builtin", "name": "norm", "params": {"loc": 0.0, "scale": 1e-05}}]';
-    expect(decodeAnswer(raw(text))).toEqual({ ok: true, value: JSON.parse(text), json: text });
+    expect(decodeAnswer(raw(text))).toEqual({ ok: true, value: JSON.parse(text) });
   });
 
   it("decodes Python's NaN and Infinity but keeps no text PostgreSQL's json would refuse", () => {
@@ -51,7 +51,7 @@ describe('decodeAnswer', () => {
 
   it(`accepts text nested ${MAX_ANSWER_DEPTH} levels deep and fails one level more with a reason`, () => {
     const atLimit = nestedText(MAX_ANSWER_DEPTH);
-    expect(decodeAnswer(raw(atLimit))).toEqual({ ok: true, value: JSON.parse(atLimit), json: atLimit });
+    expect(decodeAnswer(raw(atLimit))).toEqual({ ok: true, value: JSON.parse(atLimit) });
     expect(decodeAnswer(raw(nestedText(MAX_ANSWER_DEPTH + 1)))).toEqual(tooDeep);
     // Python's tokens take the other parser; the limit is the same.
     expect(decodeAnswer(raw(nestedText(MAX_ANSWER_DEPTH, 'NaN'))).ok).toBe(true);
@@ -82,7 +82,7 @@ describe('decodeAnswer', () => {
     }
     const text = JSON.stringify({ 60: Array.from({ length: 5 }, () => density) });
     const answer = decodeAnswer(raw(text));
-    expect(answer).toMatchObject({ ok: true, json: text });
+    expect(answer).toMatchObject({ ok: true });
     const step = condor.predictShapes.predict_all!.pick(answer.ok ? answer.value : null, 60);
     expect(condor.validateOutput(step, { asset: 'BTC', horizon: 300, step: 60 }).ok).toBe(true);
     expect(jsonNestsDeeperThan(Buffer.from(text), 17)).toBe(false);
@@ -128,4 +128,19 @@ describe('valueNestsDeeperThan', () => {
   });
 
   const deeper = (text: string, limit: number) => jsonNestsDeeperThan(Buffer.from(text), limit);
+});
+
+describe('boundedReason', () => {
+  it('keeps short reasons and cuts a model-sized one to about 1 KiB, saying how long it was', () => {
+    expect(boundedReason('the answer has no density')).toBe('the answer has no density');
+    const cut = boundedReason('x'.repeat(1024 * 1024));
+    expect(cut.length).toBeLessThan(1100);
+    expect(cut).toMatch(/\[cut: 1048576 characters in all\]$/);
+  });
+
+  it('bounds a parse error that quotes an unparsable megabyte', () => {
+    const answer = decodeAnswer(raw(`[${'y'.repeat(1024 * 1024)}`));
+    expect(answer.ok).toBe(false);
+    if (!answer.ok) expect(answer.reason.length).toBeLessThan(1100);
+  });
 });

@@ -1,8 +1,14 @@
-import { type CallResult, parsePythonJson } from '../model-runner/index.js';
+import { type CallResult, capModelText, parsePythonJson } from '../model-runner/index.js';
 
-export type DecodedAnswer =
-  /** `json`: the answer's text when it is standard JSON, so storage can keep it instead of serialising again. */
-  { ok: true; value: unknown; json?: string } | { ok: false; reason: string };
+export type DecodedAnswer = { ok: true; value: unknown } | { ok: false; reason: string };
+
+/**
+ * A reason stored with a FAILED row, cut to about 1 KiB: validation messages may quote the model's
+ * answer, and the row, the logs and the reports must stay bounded whatever it sent.
+ */
+export function boundedReason(reason: string): string {
+  return capModelText(reason);
+}
 
 /**
  * Levels of arrays and objects an answer may nest. A Condor answer nests 3 (a list of densities and
@@ -20,9 +26,9 @@ const tooDeep = (): DecodedAnswer => ({
 
 /**
  * A successful call's answer, decoded here rather than by the client (`decode: false`), so the text a
- * model sent is parsed once and stored as it is. Python's bare NaN/Infinity are decoded too, but such
- * text is not kept: PostgreSQL's json refuses it. An answer nested deeper than MAX_ANSWER_DEPTH is a
- * failure with a reason, checked on the bytes before any parser or recursive writer sees them.
+ * model sent is parsed once. Python's bare NaN/Infinity are decoded too. An answer nested deeper than
+ * MAX_ANSWER_DEPTH is a failure with a reason, checked on the bytes before any parser or recursive
+ * writer sees them. Only the validated value is stored, never this text.
  */
 export function decodeAnswer(result: CallResult): DecodedAnswer {
   if (!result.raw)
@@ -30,14 +36,14 @@ export function decodeAnswer(result: CallResult): DecodedAnswer {
   if (jsonNestsDeeperThan(result.raw.value, MAX_ANSWER_DEPTH)) return tooDeep();
   const text = result.raw.value.toString('utf8');
   try {
-    return { ok: true, value: JSON.parse(text), json: text };
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     // Not standard JSON: Python's tokens, or not JSON at all.
   }
   try {
     return { ok: true, value: parsePythonJson(text) };
   } catch (error) {
-    return { ok: false, reason: `the model's JSON answer does not parse: ${(error as Error).message}` };
+    return { ok: false, reason: boundedReason(`the model's JSON answer does not parse: ${(error as Error).message}`) };
   }
 }
 

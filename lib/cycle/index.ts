@@ -1,4 +1,5 @@
 export { toCallArguments } from './call-arguments.js';
+export { type CallDeadlineCheck, checkCallDeadline, type SlotGroup, smallestSlotGapMs } from './call-deadline.js';
 export { recordFleet } from './fleet.js';
 export {
   type PredictRoundDeps,
@@ -7,5 +8,11 @@ export {
   predictRound,
   type StatusCounts,
 } from './predict-round.js';
-export { type FeedRequest, type FeedSummary, PriceFeed, type PriceFeedOptions } from './price-feed.js';
+export {
+  type FeedProgress,
+  type FeedRequest,
+  type FeedSummary,
+  PriceFeed,
+  type PriceFeedOptions,
+} from './price-feed.js';
 export { inShard, type Shard, shardOf, wholeFleet } from './shards.js';

@@ -24,6 +24,22 @@ export interface FeedRequest {
   shard?: Shard;
 }
 
+/** How a feed pass reports as it goes (for a predict round that follows it model by model). */
+export interface FeedProgress {
+  /** Aborting ends the tick calls in flight at once. */
+  signal?: AbortSignal;
+  /**
+   * Called once every tick call of the pass has been sent (before any answer): a predict sent to a
+   * model after this lines up behind that model's tick.
+   */
+  onTicksSent?: () => void;
+  /**
+   * Called for each deployment as it is known to be fed or not: at once for one already up to date,
+   * else as its tick's answer comes (true when it took the tick).
+   */
+  onTicked?: (model: ModelInfo, ok: boolean) => void;
+}
+
 export interface FeedSummary {
   /** Deployments that got a tick now (full history or new points). */
   ticked: number;
@@ -79,7 +95,7 @@ export class PriceFeed {
 
   /**
    * Reads which of the shard's deployments have their history (whichever worker fed them), without
-   * calling any model: a predict round asks those, and no tick stands between a slot and its call.
+   * calling any model: a prediction slot asks those, and no tick stands between a slot and its call.
    */
   async refresh(shard: Shard = wholeFleet): Promise<void> {
     await this.loadStates(this.options.client.models().filter((model) => inShard(model.modelId, shard)));
@@ -97,7 +113,11 @@ export class PriceFeed {
     return states;
   }
 
-  async feed(request: FeedRequest): Promise<FeedSummary> {
+  /**
+   * Sends each deployment of the shard the prices it lacks up to `untilSec`. Groups of deployments
+   * equally behind are ticked at once, in parallel: no group waits for another's slow model.
+   */
+  async feed(request: FeedRequest, progress: FeedProgress = {}): Promise<FeedSummary> {
     const { client, db, game } = this.options;
     const shard = request.shard ?? wholeFleet;
     const models = client.models().filter((model) => inShard(model.modelId, shard));
@@ -129,8 +149,15 @@ export class PriceFeed {
       return query;
     };
 
-    const fullHistorySent: ModelInfo[] = [];
-    const newMarks: Array<{ deploymentId: string; asset: string; fedUntil: number }> = [];
+    // Every payload first, then every tick at once.
+    interface Tick {
+      fresh: boolean;
+      models: ModelInfo[];
+      data: TickData;
+      newest: Map<string, number>;
+    }
+    const ticks: Tick[] = [];
+    const upToDate: ModelInfo[] = [];
     for (const group of groups.values()) {
       const fresh = group.marks === undefined;
       const data: TickData = {};
@@ -145,35 +172,52 @@ export class PriceFeed {
       }
       if (!fresh && newest.size === 0) {
         summary.upToDate += group.models.length;
-        continue;
-      }
-      const call = game.tick.buildCall(data);
-      const results: CallResult[] = await client.call(call.method, toCallArguments(call.args), {
-        timeoutMs: this.options.timeoutMs,
-        models: group.models.map((model) => model.modelId),
-      });
-      for (const result of results) {
-        if (result.status !== 'SUCCESS') {
-          summary.failedCount++;
-          if (summary.failed.length < LISTED_FAILURES) {
-            summary.failed.push({
-              modelId: result.model.modelId,
-              status: result.status,
-              error: (result.error ?? result.status).slice(0, LISTED_ERROR_CHARS),
-            });
-          }
-          continue;
-        }
-        for (const [asset, fedUntil] of newest)
+        upToDate.push(...group.models);
+      } else ticks.push({ fresh, models: group.models, data, newest });
+    }
+
+    const fullHistorySent: ModelInfo[] = [];
+    const newMarks: Array<{ deploymentId: string; asset: string; fedUntil: number }> = [];
+    const seen = new WeakSet<CallResult>();
+    const take = (tick: Tick, result: CallResult) => {
+      if (seen.has(result)) return;
+      seen.add(result);
+      const ok = result.status === 'SUCCESS';
+      if (ok) {
+        for (const [asset, fedUntil] of tick.newest)
           newMarks.push({ deploymentId: result.model.deploymentId, asset, fedUntil });
         this.fed.add(result.model.deploymentId);
         summary.ticked++;
-        if (fresh) {
+        if (tick.fresh) {
           summary.fullHistory++;
           fullHistorySent.push(result.model);
         }
+      } else {
+        summary.failedCount++;
+        if (summary.failed.length < LISTED_FAILURES) {
+          summary.failed.push({
+            modelId: result.model.modelId,
+            status: result.status,
+            error: (result.error ?? result.status).slice(0, LISTED_ERROR_CHARS),
+          });
+        }
       }
-    }
+      progress.onTicked?.(result.model, ok);
+    };
+    const sent = ticks.map(async (tick) => {
+      const call = game.tick.buildCall(tick.data);
+      const results = await client.call(call.method, toCallArguments(call.args), {
+        timeoutMs: this.options.timeoutMs,
+        models: tick.models.map((model) => model.modelId),
+        ...(progress.signal ? { signal: progress.signal } : {}),
+        onResult: (result) => take(tick, result),
+      });
+      // Each result went through onResult already; this catches any a client did not hand over.
+      for (const result of results) take(tick, result);
+    });
+    progress.onTicksSent?.();
+    for (const model of upToDate) progress.onTicked?.(model, true);
+    await Promise.all(sent);
     if (fullHistorySent.length > 0) {
       // The deployment rows must exist before they are marked (a first tick comes before any prediction).
       await recordFleet(db, { expected: [], connected: fullHistorySent });

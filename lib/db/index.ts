@@ -50,3 +50,4 @@ export {
   scoringPage,
 } from './score-batches.js';
 export { recordScores, type ScorablePrediction, type ScoreInput, scorablePredictions } from './scores.js';
+export { statementName, tracingInterceptor } from './tracing.js';

@@ -107,6 +107,11 @@ export interface GameDefinition {
   defaultPredictShape: string;
   /** Per-call timeout for predict, seconds. */
   predictTimeoutSeconds: number;
+  /**
+   * Largest answer a model may send, in bytes: the model client cuts a larger one while it arrives
+   * (a FAILED call), so one model cannot make a worker buffer or the database store megabytes.
+   */
+  maxAnswerBytes: number;
   /** Checks one answer for (asset, horizon, step) and returns the distributions to store. */
   validateOutput(output: unknown, request: PredictRequest): OutputCheck;
   scorers: Readonly<Record<string, Scorer>>;

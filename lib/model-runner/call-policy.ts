@@ -59,6 +59,12 @@ export class CallPolicy {
     return limit > 0 && this.consecutiveTimeouts > limit;
   }
 
+  /** Whether the timeouts in a row are past the limit (the model must be reported MULTIPLE_TIMEOUT). */
+  timeoutsOverLimit(): boolean {
+    const limit = this.limits.maxConsecutiveTimeouts;
+    return limit > 0 && this.consecutiveTimeouts > limit;
+  }
+
   /** A reconnected model starts over, as the reference's new runner object does. */
   reset(): void {
     this.consecutiveFailures = 0;

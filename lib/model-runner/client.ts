@@ -1,8 +1,13 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { createLogger, type Logger } from '../log/index.js';
 import { DiscoveryConnection, type ModelState } from './discovery.js';
 import { type ModelTransport, modelTransports } from './grpc-channel.js';
-import { type ConnectionOwner, type ConnectionSettings, ModelConnection } from './model-connection.js';
+import {
+  type ConnectionOwner,
+  type ConnectionSettings,
+  type ModelCallOptions,
+  ModelConnection,
+} from './model-connection.js';
 import { serializeCallRequest, serializeSetupRequest, type WireArgument, type WireKwArgument } from './proto.js';
 import type {
   CallArguments,
@@ -64,6 +69,9 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
       healthCheckTimeoutMs: positive(options.healthCheckTimeoutMs, 5_000, 'healthCheckTimeoutMs'),
       busyRetryDelayMs: positive(options.busyRetryDelayMs, 50, 'busyRetryDelayMs'),
       maxMessageBytes: Math.floor(positive(options.maxMessageBytes, 64 * MiB, 'maxMessageBytes')),
+      maxAnswerBytes: Math.floor(
+        positive(options.maxAnswerBytes ?? options.maxMessageBytes, 64 * MiB, 'maxAnswerBytes'),
+      ),
       transport: transportOf(options.transport),
       credentials: options.credentials ?? null,
       limits: {
@@ -177,10 +185,33 @@ export class ModelRunnerClient extends EventEmitter<ModelRunnerClientEvents> imp
     for (const connection of this.connections.values()) {
       if (connection.state === 'ready' && (!wanted || wanted.has(connection.info.modelId))) targets.push(connection);
     }
-    const decode = options.decode ?? true;
-    return (await Promise.all(
-      targets.map((connection) => connection.call(request, deadline, decode)),
-    )) as CallResult<T>[];
+    const perModel: ModelCallOptions = { label: options.label ?? method, decode: options.decode ?? true };
+    if (options.waitBehind) perModel.waitBehind = options.waitBehind;
+    // One listener on the caller's signal, whatever the number of models: each call listens to ours.
+    const caller = options.signal;
+    const local = caller ? new AbortController() : null;
+    const relay = () => local?.abort(caller?.reason);
+    if (caller && local) {
+      setMaxListeners(0, local.signal);
+      if (caller.aborted) relay();
+      else caller.addEventListener('abort', relay, { once: true });
+      perModel.signal = local.signal;
+    }
+    const onResult = options.onResult;
+    try {
+      return (await Promise.all(
+        targets.map((connection) => {
+          const result = connection.call(request, deadline, perModel);
+          if (!onResult) return result;
+          return result.then((answered) => {
+            onResult(answered);
+            return answered;
+          });
+        }),
+      )) as CallResult<T>[];
+    } finally {
+      caller?.removeEventListener('abort', relay);
+    }
   }
 
   // ConnectionOwner: what a connection tells us.

@@ -2,12 +2,14 @@
 // exactly as each test scripts it, including the ways a server can get the gRPC framing wrong: a
 // model connection must see the same GrpcErrors whichever transport it uses. (Interoperability
 // with real gRPC servers, grpc-js and Python's model-runner, is covered by test/model-runner*.test.ts.)
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CallDroppedError,
   frame,
   type GrpcChannel,
   GrpcError,
@@ -48,6 +50,33 @@ async function startServer(handler: Handler, port = 0): Promise<{ port: number; 
   };
   cleanup.push(close);
   return { port: (server.address() as AddressInfo).port, close };
+}
+
+/**
+ * A bare HTTP/2 server in a process of its own that exits (process.exit, as a crashing model does)
+ * once a call arrives: before answering anything, or after sending the response headers.
+ */
+async function startExitingServer(
+  when: 'before-headers' | 'after-headers',
+): Promise<{ port: number; exited: Promise<unknown> }> {
+  const script = `
+    const http2 = require('node:http2');
+    const server = http2.createServer();
+    server.on('stream', (stream) => {
+      stream.on('error', () => {});
+      stream.on('data', () => {});
+      if (${JSON.stringify(when)} === 'after-headers') stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      setTimeout(() => process.exit(3), 20);
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  cleanup.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return { port: Number(line.toString().trim()), exited };
 }
 
 /** A well-formed gRPC answer: the message framed, then grpc-status 0 in the trailers. */
@@ -256,6 +285,75 @@ describe.each(modelTransports)('the %s channel', (name) => {
     // Ours retries once on a new connection (the old one may be a restarted process's); grpc-js on the same one.
     expect(streams).toBe(2);
     expect(connections).toBe(transport === 'http2' ? 2 : 1);
+  });
+
+  it('a server process that exits during a call fails the call at once as dropped, answered or not', async () => {
+    for (const when of ['before-headers', 'after-headers'] as const) {
+      const server = await startExitingServer(when);
+      const channel = channelTo(server.port);
+      // A deadline far away: the failure must come from the exit, not from waiting the deadline out.
+      const error = await failure(call(channel, Buffer.from('x'), Date.now() + 120_000));
+      expect(error).toBeInstanceOf(CallDroppedError);
+      expect(error.code).toBe(GrpcStatus.UNAVAILABLE);
+      await server.exited;
+    }
+  });
+
+  it('a connection the server closes, resets or shuts down (GOAWAY) during a call fails it as dropped', async () => {
+    const endings: Record<string, (stream: http2.ServerHttp2Stream) => void> = {
+      '/destroy': (stream) => stream.session?.destroy(),
+      '/reset-socket': (stream) => (stream.session?.socket as Socket | undefined)?.resetAndDestroy(),
+      '/goaway': (stream) => {
+        const session = stream.session;
+        session?.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        setTimeout(() => session?.destroy(), 20);
+      },
+      '/stream-reset': (stream) => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR),
+    };
+    const { port } = await startServer((stream, headers) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      endings[String(headers[':path'])]?.(stream);
+    });
+    for (const path of Object.keys(endings)) {
+      const channel = channelTo(port);
+      const error = await failure(
+        channel.unary(path, Buffer.from('x'), { deadline: Date.now() + 120_000, waitForReady: true }),
+      );
+      expect(error, path).toBeInstanceOf(CallDroppedError);
+    }
+  });
+
+  it('a call whose signal aborts ends at once with CANCELLED and is cancelled on the server', async () => {
+    let cancelled: Promise<unknown> | undefined;
+    const { port } = await startServer((stream) => {
+      cancelled = once(stream, 'close');
+    });
+    const channel = channelTo(port);
+    await channel.waitForReady(soon());
+    const stop = new AbortController();
+    const pending = failure(
+      channel.unary('/pkg.Service/Method', Buffer.from('x'), {
+        deadline: Date.now() + 120_000,
+        waitForReady: true,
+        signal: stop.signal,
+      }),
+    );
+    await sleep(50);
+    stop.abort(new Error('the activity was cancelled'));
+    const error = await pending;
+    expect(error.code).toBe(GrpcStatus.CANCELLED);
+    expect(error).not.toBeInstanceOf(CallDroppedError);
+    expect(error.details).toContain('the activity was cancelled');
+    await cancelled;
+    // Already aborted: refused without a request.
+    const again = await failure(
+      channel.unary('/pkg.Service/Method', Buffer.from('x'), {
+        deadline: soon(),
+        waitForReady: true,
+        signal: stop.signal,
+      }),
+    );
+    expect(again.code).toBe(GrpcStatus.CANCELLED);
   });
 
   it('close() cancels calls in flight and refuses new ones', async () => {

@@ -40,9 +40,21 @@ export class GrpcError extends Error {
   }
 }
 
+/**
+ * The server's side ended a call it had accepted, without an answer: the connection closed, was
+ * reset or went away (GOAWAY) while the call was open, or the stream was reset or ended without a
+ * gRPC status. For a model this means its process exited or broke during the call: a failure known
+ * at once, not a timeout to wait out. Never used for a stream the server refused unprocessed.
+ */
+export class CallDroppedError extends GrpcError {
+  override readonly name = 'CallDroppedError';
+}
+
 export interface GrpcChannelOptions {
   /** Largest message sent or received; a larger answer fails the call with RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /** Largest answer received when smaller than `maxMessageBytes` (a game's answer size). */
+  maxAnswerBytes?: number;
   /** First and largest wait between connection attempts while a call waits for the channel. */
   initialReconnectBackoffMs?: number;
   maxReconnectBackoffMs?: number;
@@ -65,6 +77,8 @@ export interface UnaryOptions {
    * otherwise fail at once with UNAVAILABLE.
    */
   waitForReady: boolean;
+  /** Aborting it ends the call at once with CANCELLED (and cancels the stream on the server). */
+  signal?: AbortSignal;
 }
 
 // The HTTP status of a response without grpc-status, as the gRPC spec maps it (http-grpc-status-mapping.md).
@@ -122,7 +136,7 @@ export class Http2Channel implements GrpcChannel {
     await this.readySession(deadline);
   }
 
-  async unary(path: string, request: Buffer, { deadline, waitForReady }: UnaryOptions): Promise<Buffer> {
+  async unary(path: string, request: Buffer, { deadline, waitForReady, signal }: UnaryOptions): Promise<Buffer> {
     if (request.length > this.options.maxMessageBytes) {
       throw new GrpcError(
         GrpcStatus.RESOURCE_EXHAUSTED,
@@ -132,8 +146,9 @@ export class Http2Channel implements GrpcChannel {
     for (let attempt = 1; ; attempt++) {
       let session: http2.ClientHttp2Session;
       if (this.closed) throw new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed');
+      if (signal?.aborted) throw cancelledBy(signal);
       if (this.session && !this.session.closed && !this.session.destroyed) session = this.session;
-      else if (waitForReady) session = await this.readySession(deadline);
+      else if (waitForReady) session = await this.readySession(deadline, signal);
       else {
         try {
           session = await this.connectOnce(deadline);
@@ -142,7 +157,7 @@ export class Http2Channel implements GrpcChannel {
         }
       }
       try {
-        return await this.send(session, path, request, deadline);
+        return await this.send(session, path, request, deadline, signal);
       } catch (error) {
         // A stream the server refused was never processed, so sending it again on a fresh
         // connection is safe (gRPC's transparent retry): typically the model process restarted at
@@ -167,7 +182,7 @@ export class Http2Channel implements GrpcChannel {
     this.session = null;
   }
 
-  private async readySession(deadline: number): Promise<http2.ClientHttp2Session> {
+  private async readySession(deadline: number, signal?: AbortSignal): Promise<http2.ClientHttp2Session> {
     let backoff = this.options.initialReconnectBackoffMs ?? 100;
     const maxBackoff = this.options.maxReconnectBackoffMs ?? 1000;
     for (;;) {
@@ -182,8 +197,11 @@ export class Http2Channel implements GrpcChannel {
         if (Date.now() + backoff >= deadline)
           throw new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `not connected: ${message}`);
         try {
-          await sleep(backoff, undefined, { signal: this.stop.signal });
+          await sleep(backoff, undefined, {
+            signal: signal ? AbortSignal.any([this.stop.signal, signal]) : this.stop.signal,
+          });
         } catch {
+          if (signal?.aborted) throw cancelledBy(signal);
           throw new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed');
         }
         backoff = Math.min(backoff * 2, maxBackoff);
@@ -228,6 +246,7 @@ export class Http2Channel implements GrpcChannel {
           if (this.session === session) this.session = null;
         });
         session.once('goaway', () => {
+          wentAway.add(session);
           if (this.session === session) this.session = null;
         });
         this.keepAlive(session);
@@ -260,10 +279,17 @@ export class Http2Channel implements GrpcChannel {
     session.once('close', () => clearInterval(timer));
   }
 
-  private send(session: http2.ClientHttp2Session, path: string, request: Buffer, deadline: number): Promise<Buffer> {
+  private send(
+    session: http2.ClientHttp2Session,
+    path: string,
+    request: Buffer,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+      if (signal?.aborted) return reject(cancelledBy(signal));
       let stream: http2.ClientHttp2Stream;
       try {
         stream = session.request({
@@ -288,6 +314,7 @@ export class Http2Channel implements GrpcChannel {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(stream);
         if (error) {
           if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -299,6 +326,8 @@ export class Http2Channel implements GrpcChannel {
         remaining,
       );
       this.pending.set(stream, finish);
+      const onAbort = () => finish(cancelledBy(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
 
       const readStatus = (headers: http2.IncomingHttpHeaders) => {
         const status = headers['grpc-status'];
@@ -317,21 +346,27 @@ export class Http2Channel implements GrpcChannel {
       stream.on('trailers', readStatus);
       stream.on('data', (chunk: Buffer) => {
         received += chunk.length;
+        const limit = Math.min(this.options.maxAnswerBytes ?? Number.POSITIVE_INFINITY, this.options.maxMessageBytes);
         // The 5-byte frame header may precede a message of the largest allowed size.
-        if (received > this.options.maxMessageBytes + 5) {
-          finish(
-            new GrpcError(
-              GrpcStatus.RESOURCE_EXHAUSTED,
-              `the answer is larger than the limit (${this.options.maxMessageBytes} bytes)`,
-            ),
-          );
+        if (received > limit + 5) {
+          finish(new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `the answer is larger than the limit (${limit} bytes)`));
           return;
         }
         chunks.push(chunk);
       });
       stream.on('end', () => {
         if (grpcStatus === undefined) {
-          const code = httpStatus === 200 ? GrpcStatus.UNKNOWN : (httpStatusToGrpc[httpStatus] ?? GrpcStatus.UNKNOWN);
+          if (httpStatus === 200 || httpStatus === 0) {
+            // A gRPC server always ends a call with a status; ending an accepted call without one
+            // (or without any response) is what a process that exits mid-call looks like: its
+            // connection closes under the stream.
+            const how = connectionGone(session) ? 'its connection closed' : 'no gRPC status';
+            finish(
+              new CallDroppedError(GrpcStatus.UNAVAILABLE, `the server ended the call without an answer (${how})`),
+            );
+            return;
+          }
+          const code = httpStatusToGrpc[httpStatus] ?? GrpcStatus.UNKNOWN;
           finish(new GrpcError(code, `the server ended the call without a gRPC status (HTTP ${httpStatus})`));
           return;
         }
@@ -350,11 +385,11 @@ export class Http2Channel implements GrpcChannel {
         const code = stream.rstCode;
         if (code === http2.constants.NGHTTP2_NO_ERROR && !settled) {
           setImmediate(() =>
-            finish(new GrpcError(GrpcStatus.UNAVAILABLE, 'the stream closed before its answer ended')),
+            finish(new CallDroppedError(GrpcStatus.UNAVAILABLE, 'the stream closed before its answer ended')),
           );
           return;
         }
-        if (!settled) finish(streamClosedError(code, httpStatus === 0, session.destroyed || session.closed));
+        if (!settled) finish(streamClosedError(code, httpStatus === 0, connectionGone(session)));
       });
       // The 'close' that follows says more (the reset code) than the error itself.
       stream.on('error', () => {});
@@ -373,16 +408,33 @@ function securityHeaders(security: ChannelSecurity | undefined): Record<string, 
 /** A stream the server never processed (REFUSED_STREAM): safe to send again. */
 class NotProcessed extends GrpcError {}
 
+/** Sessions that received a GOAWAY: the server is shutting the connection down. */
+const wentAway = new WeakSet<http2.ClientHttp2Session>();
+
+function connectionGone(session: http2.ClientHttp2Session): boolean {
+  return session.destroyed || session.closed || wentAway.has(session);
+}
+
+/** The CANCELLED error of a call its caller aborted, with the abort's reason. */
+export function cancelledBy(signal: AbortSignal): GrpcError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : reason === undefined ? '' : String(reason);
+  return new GrpcError(GrpcStatus.CANCELLED, why ? `the call was cancelled: ${why}` : 'the call was cancelled');
+}
+
 function streamClosedError(rstCode: number | undefined, noResponse: boolean, connectionGone: boolean): GrpcError {
   const { NGHTTP2_REFUSED_STREAM } = http2.constants;
   if (rstCode === NGHTTP2_REFUSED_STREAM && noResponse) {
     return new NotProcessed(GrpcStatus.UNAVAILABLE, 'the server refused the stream');
   }
-  if (connectionGone) return new GrpcError(GrpcStatus.UNAVAILABLE, 'the connection to the server closed');
-  return new GrpcError(
-    rstCodeToGrpc.get(rstCode ?? -1) ?? GrpcStatus.INTERNAL,
-    `the stream was reset (HTTP/2 code ${rstCode})`,
-  );
+  if (connectionGone) {
+    return new CallDroppedError(GrpcStatus.UNAVAILABLE, 'the connection to the server closed during the call');
+  }
+  const mapped = rstCodeToGrpc.get(rstCode ?? -1);
+  // Codes with a gRPC meaning (the server cancelled, or asks us to calm down) stay what they say;
+  // any other reset of an accepted call means the server broke it.
+  if (mapped !== undefined) return new GrpcError(mapped, `the stream was reset (HTTP/2 code ${rstCode})`);
+  return new CallDroppedError(GrpcStatus.INTERNAL, `the server reset the call (HTTP/2 code ${rstCode})`);
 }
 
 // RST_STREAM codes as the gRPC spec maps them (PROTOCOL-HTTP2.md); the others are INTERNAL.

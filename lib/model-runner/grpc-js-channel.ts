@@ -2,7 +2,15 @@
 // It costs more CPU per call than the default (bench/README.md, fan-out), and behaves the same to a
 // model connection: the same deadlines, limits and GrpcErrors.
 import { type ChannelOptions, Client, type ClientUnaryCall, credentials, Metadata } from '@grpc/grpc-js';
-import { type GrpcChannel, type GrpcChannelOptions, GrpcError, GrpcStatus, type UnaryOptions } from './grpc-channel.js';
+import {
+  CallDroppedError,
+  cancelledBy,
+  type GrpcChannel,
+  type GrpcChannelOptions,
+  GrpcError,
+  GrpcStatus,
+  type UnaryOptions,
+} from './grpc-channel.js';
 import { type ChannelSecurity, grpcJsChannelSettings } from './security/channel-security.js';
 
 const passThrough = (bytes: Buffer): Buffer => bytes;
@@ -19,7 +27,10 @@ export class GrpcJsChannel implements GrpcChannel {
     const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const channelOptions: ChannelOptions = {
       'grpc.max_send_message_length': options.maxMessageBytes,
-      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_receive_message_length': Math.min(
+        options.maxAnswerBytes ?? Number.POSITIVE_INFINITY,
+        options.maxMessageBytes,
+      ),
       // A reconnect must open a new TCP connection, not reuse the shared subchannel of the old one.
       'grpc.use_local_subchannel_pool': 1,
       'grpc.initial_reconnect_backoff_ms': options.initialReconnectBackoffMs ?? 100,
@@ -47,9 +58,11 @@ export class GrpcJsChannel implements GrpcChannel {
     });
   }
 
-  unary(path: string, request: Buffer, { deadline, waitForReady }: UnaryOptions): Promise<Buffer> {
+  unary(path: string, request: Buffer, { deadline, waitForReady, signal }: UnaryOptions): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new GrpcError(GrpcStatus.CANCELLED, 'the channel was closed'));
+      if (signal?.aborted) return reject(cancelledBy(signal));
+      const onAbort = () => call.cancel();
       const metadata = new Metadata({ waitForReady });
       for (const [name, value] of Object.entries(this.security?.callHeaders?.() ?? {})) metadata.set(name, value);
       let refused: string | null = null;
@@ -62,9 +75,11 @@ export class GrpcJsChannel implements GrpcChannel {
         { deadline },
         (error, answer) => {
           this.inFlight.delete(call);
+          signal?.removeEventListener('abort', onAbort);
           if (refused) reject(new GrpcError(GrpcStatus.UNAUTHENTICATED, refused));
-          else if (error) reject(new GrpcError(error.code, error.details || error.message));
-          else resolve(answer as Buffer);
+          else if (!error) resolve(answer as Buffer);
+          else if (signal?.aborted && error.code === GrpcStatus.CANCELLED) reject(cancelledBy(signal));
+          else reject(toGrpcError(error.code, error.details || error.message));
         },
       );
       const { checkAnswer } = this.security ?? {};
@@ -76,6 +91,7 @@ export class GrpcJsChannel implements GrpcChannel {
         });
       }
       this.inFlight.add(call);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -86,4 +102,16 @@ export class GrpcJsChannel implements GrpcChannel {
     this.inFlight.clear();
     this.client.close();
   }
+}
+
+/**
+ * grpc-js's words for a call the server's side ended without an answer (the connection dropped,
+ * was reset or went away, the stream was reset or ended without a status): see CallDroppedError.
+ */
+const droppedDetails =
+  /Connection dropped|ECONNRESET|EPIPE|socket hang up|GOAWAY|Call ended without gRPC status|RST_STREAM with code (?:0|2)\b/i;
+
+function toGrpcError(code: number, details: string): GrpcError {
+  const dropped = (code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.INTERNAL) && droppedDetails.test(details);
+  return dropped ? new CallDroppedError(code, details) : new GrpcError(code, details);
 }

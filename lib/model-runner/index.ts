@@ -1,7 +1,8 @@
 // The TypeScript ModelRunner client: discovery, one gRPC channel per model, concurrent calls.
 export { ModelRunnerClient, toModelInfo } from './client.js';
 export { type DiscoveryMessage, type FailureReport, type ModelState, parseDiscoveryMessage } from './discovery.js';
-export { GrpcError, GrpcStatus, type ModelTransport, modelTransports } from './grpc-channel.js';
+export { CallDroppedError, GrpcError, GrpcStatus, type ModelTransport, modelTransports } from './grpc-channel.js';
+export { capModelText, MAX_MODEL_TEXT_CHARS } from './model-text.js';
 export { type ProbeResult, probeModels } from './probe.js';
 export { parsePythonJson, pythonJsonDumps } from './python-json.js';
 export {

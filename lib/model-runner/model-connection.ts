@@ -4,8 +4,17 @@ import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/index.js';
 import { CallPolicy, type CallPolicyLimits } from './call-policy.js';
-import { type GrpcChannel, GrpcError, GrpcStatus, Http2Channel, type ModelTransport } from './grpc-channel.js';
+import {
+  CallDroppedError,
+  cancelledBy,
+  type GrpcChannel,
+  GrpcError,
+  GrpcStatus,
+  Http2Channel,
+  type ModelTransport,
+} from './grpc-channel.js';
 import { GrpcJsChannel } from './grpc-js-channel.js';
+import { capModelText, MAX_MODEL_TEXT_CHARS } from './model-text.js';
 import {
   type CallResponse,
   callMethod,
@@ -32,6 +41,8 @@ export interface ConnectionSettings {
   healthCheckTimeoutMs: number;
   busyRetryDelayMs: number;
   maxMessageBytes: number;
+  /** Largest answer received (default maxMessageBytes). */
+  maxAnswerBytes?: number;
   transport: ModelTransport;
   limits: CallPolicyLimits;
   /** Secure or gateway mode's credentials; null: plain gRPC. */
@@ -50,8 +61,24 @@ export type ConnectionState = 'connecting' | 'ready' | 'unusable' | 'closed';
 
 interface Outcome {
   result: CallResult;
-  /** Bookkeeping that must finish before the model's next call starts (health check after a timeout). */
+  /** Bookkeeping after the result (the health check after a timeout); the next call does not wait for it. */
   after?: () => Promise<void>;
+}
+
+/** What a call needs besides its request bytes and deadline. */
+export interface ModelCallOptions {
+  /** What the call is (its method, or a caller's label): for `waitBehind` and the "still busy" reason. */
+  label: string;
+  decode?: boolean;
+  /** Labels of earlier calls this one may wait behind instead of being TIMEOUT at once. */
+  waitBehind?: readonly string[];
+  signal?: AbortSignal;
+}
+
+interface QueuedCall {
+  label: string;
+  /** performance.now() when it was queued, then when it started. */
+  since: number;
 }
 
 const HEALTH_REQUEST = healthCheckMethod.requestSerialize({ service: '' });
@@ -61,8 +88,8 @@ export class ModelConnection {
   readonly policy: CallPolicy;
   private channel: GrpcChannel | null = null;
   private queueTail: Promise<void> = Promise.resolve();
-  /** Calls waiting or running; a new call waits (with a deadline timer) only when this is > 0. */
-  private queued = 0;
+  /** The call running (first) and those waiting behind it, with their bookkeeping. */
+  private readonly inQueue: QueuedCall[] = [];
   private readonly stop = new AbortController();
 
   constructor(
@@ -139,7 +166,8 @@ export class ModelConnection {
 
   private settle(response: SetupResponse): void {
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    // The model's own words: bounded here, before they reach results, reports and logs.
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       this.state = 'ready';
       this.owner.modelReady(this);
@@ -154,91 +182,124 @@ export class ModelConnection {
     }
   }
 
-  /** Drops the channel and sets the model up again on a new one; its counters start over. */
-  reconnect(reason: string): void {
+  /**
+   * Drops the channel and sets the model up again on a new one; its counters start over, except the
+   * failures in a row when `keepFailures` (a process that crashes on every call must still be reported).
+   */
+  reconnect(reason: string, { keepFailures = false } = {}): void {
     if (this.state !== 'ready') return;
     this.log.warn({ model: this.info.modelId, reason }, `model ${this.info.modelId} is being reconnected: ${reason}`);
     this.state = 'connecting';
     this.dropChannel();
+    const failures = this.policy.consecutiveFailures;
     this.policy.reset();
+    if (keepFailures) this.policy.consecutiveFailures = failures;
     void this.connect();
   }
 
   /**
-   * Calls the model once its earlier calls are done. `deadline` (epoch ms) was fixed when the
-   * fan-out started, so time spent waiting in the queue counts against it: a call whose deadline
-   * passes while it waits ends as TIMEOUT at once. It never reached the model, so it does not
-   * count against it (the call it waited for does).
+   * Calls the model, one call at a time. A model still busy with an earlier call gets this one as
+   * TIMEOUT at once ("still busy"), unless every call ahead of it is one of `waitBehind` (e.g. the
+   * price tick a predict follows): then it waits its turn. `deadline` (epoch ms) was fixed when the
+   * fan-out started, so a wait counts against it. A call that never reached the model does not count
+   * against it (the one ahead does). An aborted `signal` ends the call at once, uncounted.
    */
-  call(request: Buffer, deadline: number, decode = true): Promise<CallResult> {
+  call(request: Buffer, deadline: number, options: ModelCallOptions): Promise<CallResult> {
+    const { label, decode = true, waitBehind, signal } = options;
+    if (signal?.aborted) return Promise.resolve(this.cancelled(signal));
+    const ahead = this.inQueue;
+    if (ahead.length > 0 && !ahead.every((earlier) => waitBehind?.includes(earlier.label))) {
+      const running = ahead[0] as QueuedCall;
+      const forMs = Math.round(performance.now() - running.since);
+      const reason = `the model was still busy with its previous call (${running.label}, running for ${forMs} ms)`;
+      return Promise.resolve(this.result('TIMEOUT', null, 0, reason));
+    }
     return new Promise((resolve) => {
-      let started = false;
-      let expired = false;
+      const entry: QueuedCall = { label, since: performance.now() };
+      let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      if (this.queued > 0) {
+      const settle = (result: CallResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onAbort = () => settle(this.cancelled(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (ahead.length > 0) {
         timer = setTimeout(() => {
-          if (started) return;
-          expired = true;
-          const reason = 'the deadline passed while an earlier call to this model was still running';
-          resolve(this.result('TIMEOUT', null, 0, reason));
+          const reason = `the deadline passed while the model was still busy with its previous call (${ahead[0]?.label})`;
+          settle(this.result('TIMEOUT', null, 0, reason));
         }, deadline - Date.now());
       }
-      this.queued++;
+      this.inQueue.push(entry);
       const run = async (): Promise<void> => {
-        started = true;
         clearTimeout(timer);
-        if (expired) return;
+        if (settled) return;
+        entry.since = performance.now();
         let outcome: Outcome;
         try {
-          outcome = await this.attempt(request, deadline, decode);
+          outcome = await this.attempt(request, deadline, decode, signal);
         } catch (error) {
           outcome = { result: this.result('FAILED', null, 0, `internal error: ${describeError(error)}`) };
         }
-        resolve(outcome.result);
-        await outcome.after?.().catch((error: unknown) => {
+        settle(outcome.result);
+        // Not awaited: the model's next call must not wait on bookkeeping about this one.
+        void outcome.after?.().catch((error: unknown) => {
           this.log.error({ model: this.info.modelId, err: error }, 'bookkeeping after a call failed');
         });
       };
       this.queueTail = this.queueTail.then(run).finally(() => {
-        this.queued--;
+        this.inQueue.splice(this.inQueue.indexOf(entry), 1);
       });
     });
   }
 
-  private async attempt(request: Buffer, deadline: number, decode: boolean): Promise<Outcome> {
+  private async attempt(
+    request: Buffer,
+    deadline: number,
+    decode: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
     if (this.state !== 'ready') {
       // Reconnecting or gone: that is already being dealt with, so this does not count.
       const why = this.state === 'connecting' ? 'is reconnecting' : 'is no longer connected';
       return { result: this.result('TIMEOUT', null, 0, `model ${why}`) };
     }
-    const afterTimeout = () => this.afterTimeout();
     if (this.policy.shouldSkip()) {
       const reason = `skipped: resting after ${this.policy.consecutiveTimeouts} timeouts in a row`;
-      return { result: this.result('TIMEOUT', null, 0, reason), after: afterTimeout };
+      return this.timedOut(reason, 0);
     }
     if (Date.now() >= deadline) {
-      const reason = 'the deadline passed while an earlier call to this model was still running';
-      return { result: this.result('TIMEOUT', null, 0, reason), after: afterTimeout };
+      const reason = 'the deadline passed while the model was still busy with its previous call';
+      return { result: this.result('TIMEOUT', null, 0, reason) };
     }
 
     const started = process.hrtime.bigint();
     const elapsedUs = () => Number((process.hrtime.bigint() - started) / 1000n);
     let response: CallResponse;
     try {
-      response = await this.untilNotBusy(callMethod.path, request, callMethod.responseDeserialize, deadline);
+      response = await this.unary(callMethod.path, request, callMethod.responseDeserialize, deadline, true, signal);
     } catch (error) {
+      if (signal?.aborted) return { result: this.cancelled(signal) };
       if (isAuthenticationFailure(error)) {
         // The node's identity no longer holds (or it refuses ours): not a slow model, a node not to trust.
         const reason = `authentication failed: ${authenticationReason(error)}`;
         this.owner.reportModel(this, 'CONNECTION_FAILED', reason);
         return { result: this.result('FAILED', null, elapsedUs(), reason) };
       }
-      return { result: this.result('TIMEOUT', null, elapsedUs(), describeError(error)), after: afterTimeout };
+      if (error instanceof CallDroppedError) return this.dropped(error, elapsedUs());
+      // The process still runs a call we gave up on (model-runner refuses a second one): this slot is lost.
+      const reason = isBusy(error)
+        ? 'the model was still busy with its previous call (one the coordinator had given up on)'
+        : describeError(error);
+      return this.timedOut(reason, elapsedUs());
     }
     const execTimeUs = elapsedUs();
 
     const code = response.status?.code ?? ModelStatusCode.UNKNOWN;
-    const message = response.status?.message ?? '';
+    const message = capModelText(response.status?.message ?? '');
     if (code === ModelStatusCode.SUCCESS) {
       const answer = response.methodResponse;
       if (!decode && answer?.type === VariantType.JSON) {
@@ -288,6 +349,21 @@ export class ModelConnection {
     }
   }
 
+  /**
+   * The process exited or broke the connection during the call: FAILED now (it counts), and the
+   * model is set up again on a new connection; it is reported CONNECTION_FAILED if it does not come back.
+   */
+  private dropped(error: CallDroppedError, execTimeUs: number): Outcome {
+    const result = this.failed(`the model process exited during the call (${error.details})`, execTimeUs);
+    this.reconnect('its process exited during a call', { keepFailures: true });
+    return { result };
+  }
+
+  /** A call its caller cancelled (the activity was cancelled): not the model's doing, so not counted. */
+  private cancelled(signal: AbortSignal): CallResult {
+    return this.result('TIMEOUT', null, 0, cancelledBy(signal).details);
+  }
+
   private failed(reason: string, execTimeUs: number): CallResult {
     if (this.policy.recordFailure()) {
       const count = this.policy.consecutiveFailures;
@@ -296,8 +372,18 @@ export class ModelConnection {
     return this.result('FAILED', null, execTimeUs, reason);
   }
 
-  /** A timeout counts only if the model's process still answers its health check. */
-  private async afterTimeout(): Promise<void> {
+  /**
+   * A timeout counts at once (the next call's cooldown depends on it); the health check that follows
+   * runs beside the model's next calls, never holding them: if the process does not answer SERVING
+   * the model is set up again (its counters start over, so the timeout did not count); if it does and
+   * the timeouts in a row are past the limit, it is reported.
+   */
+  private timedOut(reason: string, execTimeUs: number): Outcome {
+    this.policy.recordTimeout();
+    return { result: this.result('TIMEOUT', null, execTimeUs, reason), after: () => this.checkAfterTimeout() };
+  }
+
+  private async checkAfterTimeout(): Promise<void> {
     if (this.state !== 'ready') return;
     const serving = await this.isServing();
     if (this.state !== 'ready') return;
@@ -305,7 +391,7 @@ export class ModelConnection {
       this.reconnect('its health check did not answer SERVING after a timeout');
       return;
     }
-    if (this.policy.recordTimeout()) {
+    if (this.policy.timeoutsOverLimit()) {
       const count = this.policy.consecutiveTimeouts;
       this.owner.reportModel(this, 'MULTIPLE_TIMEOUT', `${count} timeouts in a row`);
     }
@@ -336,7 +422,9 @@ export class ModelConnection {
 
   private result(status: CallStatus, value: unknown, execTimeUs: number, error?: string): CallResult {
     const result: CallResult = { model: this.info, status, value, execTimeUs };
-    if (error !== undefined) result.error = error;
+    // A second net, for texts of the model's that arrive another way (a gRPC status message): room
+    // is left for our prefix before a status message, which is capped where it enters.
+    if (error !== undefined) result.error = capModelText(error, MAX_MODEL_TEXT_CHARS + 256);
     return result;
   }
 
@@ -345,6 +433,7 @@ export class ModelConnection {
     const { credentials } = this.settings;
     const options = {
       maxMessageBytes: this.settings.maxMessageBytes,
+      ...(this.settings.maxAnswerBytes ? { maxAnswerBytes: this.settings.maxAnswerBytes } : {}),
       // Model processes come up after discovery announces them: retry the connection quickly.
       initialReconnectBackoffMs: 100,
       maxReconnectBackoffMs: 1000,
@@ -377,9 +466,11 @@ export class ModelConnection {
     deserialize: (bytes: Buffer) => T,
     deadline: number,
     waitForReady: boolean,
+    signal?: AbortSignal,
   ): Promise<T> {
     if (!this.channel) throw new Error('the channel is closed');
-    return deserialize(await this.channel.unary(path, request, { deadline, waitForReady }));
+    const options = signal ? { deadline, waitForReady, signal } : { deadline, waitForReady };
+    return deserialize(await this.channel.unary(path, request, options));
   }
 }
 

@@ -44,7 +44,7 @@ export type Value = null | number | bigint | string | boolean | JsonValue;
 export type CallArguments = Value[] | { args?: Value[]; kwargs?: Record<string, Value> };
 
 export interface CallOptions {
-  /** Deadline for each model's answer, counted from the moment call() is invoked. */
+  /** Deadline for each model's answer, counted from the moment call() is invoked (waits included). */
   timeoutMs: number;
   /** Only these model ids (those of them that are connected); default: every connected model. */
   models?: string[];
@@ -54,6 +54,19 @@ export interface CallOptions {
    * a caller that stores the text would only serialise again. Other types are always decoded.
    */
   decode?: boolean;
+  /**
+   * Labels (by default methods) of calls this one may wait behind when a model is still busy with one (within the
+   * deadline), e.g. `['tick']` for a predict that follows the price tick. A model busy with any other
+   * call gets this one as TIMEOUT at once ("still busy with its previous call"): nothing waits on a
+   * slow model. Default: none.
+   */
+  waitBehind?: readonly string[];
+  /** What this call is to `waitBehind` and in "still busy" reasons (default: the method name). */
+  label?: string;
+  /** Aborting ends every model's call at once (TIMEOUT "the call was cancelled", not counted). */
+  signal?: AbortSignal;
+  /** Called with each model's result as it comes, before call() resolves with all of them. */
+  onResult?: (result: CallResult) => void;
 }
 
 export interface ModelReport {
@@ -91,10 +104,12 @@ export interface ModelRunnerClientOptions {
   maxReconnectDelayMs?: number;
   /** Deadline of the health check that follows a timeout (default 5 s). */
   healthCheckTimeoutMs?: number;
-  /** Pause before retrying a call the model refused as busy (default 50 ms). */
+  /** Pause before retrying a Setup the model refused as busy (default 50 ms); a busy Call is TIMEOUT at once. */
   busyRetryDelayMs?: number;
   /** Largest gRPC message sent or received (default 64 MiB, as the model-runner server). */
   maxMessageBytes?: number;
+  /** Largest answer received, cut while it arrives (default `maxMessageBytes`): a game's answer size. */
+  maxAnswerBytes?: number;
   /** `http2` (default): our own unary gRPC channel, the fastest; `grpc-js`: the @grpc/grpc-js library. */
   transport?: ModelTransport;
   /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { duePredictions, type PredictionGroup } from './due-predictions.js';
-import { callDeadlineProblem, shortestSlotGapSec, slotsBetween } from './slot-grid.js';
+import { slotsBetween } from './slot-grid.js';
 
 const assets = ['BTC', 'ETH', 'XAU', 'SOL'];
 const condor: PredictionGroup[] = [
@@ -66,25 +66,5 @@ describe('slotsBetween', () => {
         },
       ),
     );
-  });
-});
-
-describe('shortestSlotGapSec and callDeadlineProblem', () => {
-  it('is the slot length for one group, and the gcd where two grids interleave', () => {
-    expect(shortestSlotGapSec(quick)).toBe(7.5);
-    expect(shortestSlotGapSec(condor)).toBe(180); // 900 and 180: every 900 is a 180
-    expect(
-      shortestSlotGapSec([
-        { horizonSec: 60, stepSec: 60, intervalSec: 40, assets: ['A', 'B'] }, // 20 s
-        { horizonSec: 120, stepSec: 60, intervalSec: 30, assets: ['A', 'B'] }, // 15 s: 15 and 20 come 5 s apart
-      ]),
-    ).toBe(5);
-    expect(shortestSlotGapSec([])).toBeNull();
-  });
-
-  it('refuses a call deadline as long as the gap, naming the setting', () => {
-    expect(callDeadlineProblem(5_000, quick)).toBeNull();
-    expect(callDeadlineProblem(7_500, quick)).toMatch(/shorter than .* \(7\.5 s .*PREDICT_TIMEOUT_SECONDS below 7\.5/);
-    expect(callDeadlineProblem(60_000, condor)).toBeNull();
   });
 });

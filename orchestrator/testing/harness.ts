@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { Orchestrator } from '../orchestrator.js';
+import type { Orchestrator, OrchestratorOptions } from '../orchestrator.js';
 import type { ModelState, ModelStatus } from '../types.js';
 
 export interface Workspace {
@@ -25,6 +25,21 @@ export function copyExamples(examplesDir: string, names: string[]): Workspace {
     stateDir: join(root, 'state'),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * What the integration tests' orchestrators share: the workspace's folders, any free ports, the
+ * shared cache of real environments (.cache/test-envs, one pip build for every test file), fast rescans.
+ */
+export function workspaceOrchestratorOptions(workspace: Workspace) {
+  return {
+    submissionsDir: workspace.submissionsDir,
+    port: 0,
+    httpPort: 0,
+    cacheDir: join(import.meta.dirname, '..', '..', '.cache', 'test-envs'),
+    stateDir: workspace.stateDir,
+    watchIntervalMs: 200,
+  } satisfies OrchestratorOptions;
 }
 
 /** Resolves with the model's status once `predicate` holds; rejects after `timeoutMs` saying where it was. */

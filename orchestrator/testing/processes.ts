@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 
 /**
  * Whether a process still runs. A zombie counts as gone: it has exited and only waits for its
@@ -26,4 +27,16 @@ export function processesMatching(needle: string): number[] {
     }
   }
   return found;
+}
+
+/** Whether something accepts TCP connections on `host`:`port`. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

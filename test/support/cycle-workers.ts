@@ -1,6 +1,7 @@
 // The three workers of a predict cycle in this process (coordinator, postgres, model-calls), for
 // tests that run cycles end to end against a Temporal test environment.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import { condor } from '../../lib/game/index.js';
 import { SyntheticSource } from '../../lib/market-data/index.js';
 import type { ModelRunnerClient } from '../../lib/model-runner/index.js';
@@ -17,9 +18,19 @@ export interface CycleWorkers {
 /** Starts the workers; prices come from the seeded synthetic source (seed 7), the game is Condor. */
 export async function runCycleWorkers(
   env: TestWorkflowEnvironment,
-  options: { client: ModelRunnerClient; db: TestDatabase },
+  options: {
+    client: ModelRunnerClient;
+    db: TestDatabase;
+    interceptors?: WorkerInterceptors;
+    sinks?: InjectedSinks<Record<string, never>>;
+  },
 ): Promise<CycleWorkers> {
-  const connection = { connection: env.nativeConnection };
+  // Interceptors and sinks (tracing) go to every worker when given.
+  const connection = {
+    connection: env.nativeConnection,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    ...(options.sinks ? { sinks: options.sinks } : {}),
+  };
   const workers = await Promise.all([
     createCoordinatorWorker(connection),
     createPostgresWorker({

@@ -22,3 +22,5 @@ export const toolsPython = (): string => required('.venv/bin/python', 'The tool 
 export const modelRunner = (): string => required('.venv-runner/bin/model-runner', 'The model-runner command');
 export const runnerPython = (): string => required('.venv-runner/bin/python', 'The model runtime Python');
 export const exampleSubmissions = resolve(repoRoot, 'examples', 'submissions');
+/** schemathesis, the property-based API tester, in .venv-test (built by `npm test`'s set-up). */
+export const schemathesis = (): string => required('.venv-test/bin/schemathesis', 'schemathesis');

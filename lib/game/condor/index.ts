@@ -57,6 +57,8 @@ export const condor: GameDefinition = {
   predictShapes: { predict: predictShape, predict_all: predictAllShape },
   defaultPredictShape: 'predict',
   predictTimeoutSeconds: 60,
+  // predict_all over a day in 5-minute steps is ~150 KiB of mixtures: 4 MiB leaves room for richer ones.
+  maxAnswerBytes: 4 * 1024 ** 2,
   validateOutput: validateCondorOutput,
   scorers: { likelihood: likelihoodScorer, crps: crpsScorer },
   defaultScorer: 'likelihood',
