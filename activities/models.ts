@@ -7,12 +7,14 @@ import type { DuePrediction } from '../lib/schedule/index.js';
 import { workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface ModelDeps {
   /** The worker's one live client: it holds every model connection for the worker's lifetime. */
   client: ModelRunnerClient;
   db: DatabasePool;
   game: GameDefinition;
-  /** Deadline of one tick call (default: the game's predict timeout). */
+  /** Deadline of one tick call (default: the game's predict timeout, at least a minute). */
   tickTimeoutMs?: number;
   logger?: Logger;
 }
@@ -28,10 +30,23 @@ export interface TickModelsInput {
 export interface PredictShardInput extends TickModelsInput {
   due: DuePrediction[];
   timeoutMs: number;
+  /**
+   * Tick the shard's models before asking them (default true: a cycle's own feed). A slot passes false:
+   * the models are fed after each price ingestion (feedModels), and a tick to a slow model must not
+   * stand between the slot's instant and the honest models' calls.
+   */
+  feed?: boolean;
+  /**
+   * The slot's instant (unix ms): the activity prepares (reads who is fed), then waits for it before
+   * asking, so the calls start at the instant, not after the hops of starting a workflow and an activity.
+   */
+  notBeforeMs?: number;
 }
 
 export function createModelActivities(deps: ModelDeps) {
-  const tickTimeoutMs = deps.tickTimeoutMs ?? deps.game.predictTimeoutSeconds * 1000;
+  // Ticks run apart from the slots (feedModels), so they need not fit between two slots: a first tick
+  // carries 30 days of history, which a model may take seconds to load on a busy machine.
+  const tickTimeoutMs = deps.tickTimeoutMs ?? Math.max(60_000, deps.game.predictTimeoutSeconds * 1000);
   const feed = new PriceFeed({
     client: deps.client,
     db: deps.db,
@@ -47,25 +62,29 @@ export function createModelActivities(deps: ModelDeps) {
     },
 
     /**
-     * Asks the shard's models for the due predictions and stores every answer. It feeds too: on a
-     * retry, or on another worker than the tick ran on, a model must still have its history before
-     * it predicts (a no-op when the tick already did it). Each model's predict follows its own tick,
-     * so a model slow to take its tick holds nobody else's prediction.
+     * Asks the shard's models for the due predictions and stores every answer. It feeds too (unless told
+     * not to): on a retry, or on another worker than the tick ran on, a model must still have its
+     * history before it predicts (a no-op when the tick already did it); each model's predict follows
+     * its own tick. Told not to (a slot: feedModels feeds after each price ingestion), it only reads
+     * which models are fed, waits for the slot's instant, and asks those.
      */
     async predictShard(input: PredictShardInput): Promise<PredictRoundSummary> {
       workerGame(input.game, deps.game);
-      return withHeartbeat((signal) =>
-        predictRound(
+      return withHeartbeat(async (signal) => {
+        if (input.feed === false) await feed.refresh(input.shard);
+        const wait = (input.notBeforeMs ?? 0) - Date.now();
+        if (wait > 0) await sleep(wait);
+        return predictRound(
           { client: deps.client, db: deps.db, game: deps.game, feed, ...(deps.logger ? { logger: deps.logger } : {}) },
           {
             due: input.due,
             shard: input.shard,
             timeoutMs: input.timeoutMs,
-            feed: { assets: input.assets, untilSec: input.untilSec },
+            ...(input.feed === false ? {} : { feed: { assets: input.assets, untilSec: input.untilSec } }),
             signal,
           },
-        ),
-      );
+        );
+      });
     },
   };
 }

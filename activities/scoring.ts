@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import {
   type BatchPrediction,
   type DatabasePool,
@@ -10,8 +11,9 @@ import {
   type SettlementOptions,
   scoringPage,
 } from '../lib/db/index.js';
-import { type GameDefinition, PriceSeries, scoreBatch } from '../lib/game/index.js';
+import { type GameDefinition, PriceSeries, withFailurePenalty } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
+import { ScoreThreads } from '../lib/score-threads/index.js';
 import { resolveScorer, type ScorerChoice, workerGame } from './game.js';
 import { withHeartbeat } from './heartbeat.js';
 
@@ -20,6 +22,8 @@ export interface ScoringDeps {
   /** The worker's game (the GAME setting): a batch of another game is refused. */
   game: GameDefinition;
   logger?: Logger;
+  /** Where the scoring arithmetic runs (default: a pool of its own, the cores but one). */
+  threads?: ScoreThreads;
 }
 
 export interface ScorePredictionsInput extends ScorerChoice {
@@ -92,6 +96,9 @@ const sameScore = (current: BatchPrediction['current'], next: ScoreInput): boole
 /** Scoring (CPU-bound): runs on the `scoring` queue. */
 export function createScoringActivities(deps: ScoringDeps) {
   const log = deps.logger ?? createLogger('scoring');
+  // Off the event loop: a score pass must not stall the gateway, heartbeats or model deadlines that
+  // share the process (`coordinator start` runs everything in one).
+  const threads = deps.threads ?? new ScoreThreads();
   return {
     /**
      * Scores one batch and writes its scores. The activity reads the batch itself (bodies are ~40 KB
@@ -101,6 +108,7 @@ export function createScoringActivities(deps: ScoringDeps) {
     async scorePredictions(input: ScorePredictionsInput): Promise<ScorePredictionsResult> {
       const { game, scorer, label } = resolveScorer(input, deps.game);
       const settlement = settlementAt(game, input.asOf);
+      const context = Context.current();
       return withHeartbeat(async () => {
         const predictions = await loadScoringBatch(deps.db, input.predictionIds, settlement);
         const series = await seriesFor(deps.db, predictions);
@@ -108,7 +116,14 @@ export function createScoringActivities(deps: ScoringDeps) {
         // never before its prices reach resolvable_at); past the game's limit, an unsettled one is scored
         // failed ("no settled price"), never against a stale price.
         const ready = predictions.filter((p) => p.settled || p.resolvableAt < settlement.expiredBefore!);
-        const results = scoreBatch(scorer, ready, (asset) => series.get(asset));
+        const each = await threads.score(
+          { game: game.id, ...(input.scorer ? { scorer: input.scorer } : {}), predictions: ready, series },
+          {
+            signal: context.cancellationSignal,
+            onProgress: (done, total) => context.heartbeat({ scored: done, of: total }),
+          },
+        );
+        const results = withFailurePenalty(scorer, each);
         const changed: ScoreInput[] = [];
         let scored = 0;
         let failed = 0;

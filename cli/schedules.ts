@@ -1,9 +1,16 @@
-import { type Client, ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type ScheduleOptions,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import type { Logger } from '../lib/log/index.js';
+import { SLOT_LEAD_SEC, slotRoundBoundMs } from '../lib/schedule/index.js';
 import { scheduledStart } from './workflows.js';
 
 export interface ScheduleSettings {
-  predictEverySeconds: number;
+  /** Deadline of one model call: shorter than the gap between two slots of a model (lib/schedule). */
   predictTimeoutMs: number;
   modelShards: number;
   /** Seconds between score passes; leave out to not schedule scoring. */
@@ -24,7 +31,7 @@ export interface CheckpointScheduleSettings {
 
 export const scheduleIds = {
   ingestPrices: 'ingest-prices',
-  predictCycle: 'predict-cycle',
+  predictSlots: 'predict-slots',
   scorePass: 'score-pass',
   emissionCheckpoint: 'emission-checkpoint',
 } as const;
@@ -37,6 +44,11 @@ export const checkpointWorkflowPrefix = 'checkpoint';
 export function checkpointWorkflowId(periodEnd: Date): string {
   return `${checkpointWorkflowPrefix}-${periodEnd.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 }
+/** Schedules of earlier versions, deleted on start: `predict-cycle` asked every slot of a period at once. */
+export const retiredScheduleIds = ['predict-cycle'] as const;
+
+/** Each predict-slots run paces the slots of ten minutes, reading the prediction configs once. */
+export const predictWindowSeconds = 600;
 
 /** Prices come in every minute: the price sources' resolution, and the scoring's finest step. */
 export const ingestPricesEverySeconds = 60;
@@ -46,43 +58,62 @@ export const ingestPricesEverySeconds = 60;
  * start of the same instant is refused by Temporal itself.
  * - ingest-prices: every minute, apart from the model calls so prices never wait for a model. SKIP: the
  *   next run fetches whatever a skipped one would have (its writes are idempotent); a run is bounded to
- *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it.
- * - predict-cycle: BUFFER_ONE, so a slow cycle delays the next one instead of running beside it (two
- *   cycles would compete for the same single-threaded model servers); a 5-minute catch-up window, since a
- *   prediction asked much later than its slot is worth little, and a longer outage is a gap to see, not
- *   to paper over.
+ *   10 minutes (a first run fetches 30 days of history), so one stuck source call never holds it. Each
+ *   run then starts the models' feed of the new prices (feedModels) without waiting for it.
+ * - predict-slots: every ten minutes a run that sleeps to each slot instant of the window (the grid of
+ *   the prediction configs, fractional seconds included, which a schedule cannot express: Temporal
+ *   rounds interval schedules to whole seconds) and starts that slot's own run, `predict-slot-<instant>`,
+ *   without waiting for it. ALLOW_ALL: a window's run never waits for another, and slot runs are
+ *   unique by id, so two pacing runs over one window ask nothing twice. Started once at once by
+ *   ensureSchedules (a trigger), so predictions begin now rather than at the next window.
  * - score-pass: SKIP, as the next pass scores whatever the skipped one would have; catch-up of one period.
  * - emission-checkpoint: intervals are aligned to the epoch, so periods are too (weekly: Thursday 00:00
  *   UTC to the next). BUFFER_ONE and a catch-up window of a whole period: a checkpoint missed while the
  *   workers were down is made when they are back, never skipped.
+ * Every run has a run timeout, so a run stuck on a repeating failure ends and never holds its schedule.
  */
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const definitions: ScheduleOptions[] = [
     {
       scheduleId: scheduleIds.ingestPrices,
       spec: { intervals: [{ every: `${ingestPricesEverySeconds}s` }] },
-      action: scheduledStart('ingestPrices', scheduleIds.ingestPrices, [{}], { workflowRunTimeout: '10 minutes' }),
+      action: scheduledStart(
+        'ingestPrices',
+        scheduleIds.ingestPrices,
+        [{ game: settings.game, shards: settings.modelShards }],
+        { workflowRunTimeout: '10 minutes' },
+      ),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${ingestPricesEverySeconds}s` },
     },
     {
-      scheduleId: scheduleIds.predictCycle,
-      spec: { intervals: [{ every: `${settings.predictEverySeconds}s` }] },
-      action: scheduledStart('predictCycle', scheduleIds.predictCycle, [
-        {
-          game: settings.game,
-          periodSec: settings.predictEverySeconds,
-          shards: settings.modelShards,
-          timeoutMs: settings.predictTimeoutMs,
-        },
-      ]),
-      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '5 minutes' },
+      scheduleId: scheduleIds.predictSlots,
+      // Each run starts SLOT_LEAD_SEC before its window, as it starts each slot's run before the slot.
+      spec: { intervals: [{ every: `${predictWindowSeconds}s`, offset: `${predictWindowSeconds - SLOT_LEAD_SEC}s` }] },
+      action: scheduledStart(
+        'predictSlots',
+        scheduleIds.predictSlots,
+        [
+          {
+            game: settings.game,
+            windowSec: predictWindowSeconds,
+            shards: settings.modelShards,
+            timeoutMs: settings.predictTimeoutMs,
+          },
+        ],
+        // The window, then its last slot's round.
+        { workflowRunTimeout: predictWindowSeconds * 1000 + slotRoundBoundMs(settings.predictTimeoutMs) },
+      ),
+      policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: `${predictWindowSeconds}s` },
     },
   ];
   if (settings.scoreEverySeconds) {
     definitions.push({
       scheduleId: scheduleIds.scorePass,
       spec: { intervals: [{ every: `${settings.scoreEverySeconds}s` }] },
-      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }]),
+      // A pass continues as new every few pages, so a run is short; one that is not has a problem.
+      action: scheduledStart('scorePass', scheduleIds.scorePass, [{ game: settings.game }], {
+        workflowRunTimeout: '1 hour',
+      }),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${settings.scoreEverySeconds}s` },
     });
   }
@@ -114,4 +145,14 @@ export async function ensureSchedules(client: Client, settings: ScheduleSettings
       logger.info({ schedule: definition.scheduleId }, `schedule ${definition.scheduleId} is up to date`);
     }
   }
+  for (const retired of retiredScheduleIds) {
+    try {
+      await client.schedule.getHandle(retired).delete();
+      logger.info({ schedule: retired }, `deleted the schedule ${retired} of an earlier version`);
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+  }
+  // Pace the rest of the current window now; the schedule's own runs start at each window's start.
+  await client.schedule.getHandle(scheduleIds.predictSlots).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
 }

@@ -6,8 +6,7 @@ import type { CheckpointScheduleSettings, ScheduleSettings } from './schedules.j
 /** The schedules as the settings ask for them. */
 export function scheduleSettings(settings: Settings): ScheduleSettings {
   return {
-    predictEverySeconds: settings.PREDICT_EVERY_SECONDS,
-    predictTimeoutMs: settings.PREDICT_TIMEOUT_SECONDS * 1000,
+    predictTimeoutMs: predictTimeoutMs(settings),
     modelShards: settings.MODEL_SHARDS,
     scoreEverySeconds: settings.SCORE_EVERY_SECONDS,
     game: settings.GAME,
@@ -54,4 +53,9 @@ export function gatewayNodeOptions(settings: Settings): Pick<GatewayOptions, 'ap
         }
       : {}),
   };
+}
+
+/** The call deadline: PREDICT_TIMEOUT_SECONDS, else the game's own. */
+export function predictTimeoutMs(settings: Settings): number {
+  return (settings.PREDICT_TIMEOUT_SECONDS ?? getGame(settings.GAME).predictTimeoutSeconds) * 1000;
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { buildGateway } from '../gateway/app.js';
 import { temporalHealthCheck } from '../gateway/temporal-check.js';
 import { databaseUrl, readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
+import { checkCallDeadline } from '../lib/cycle/index.js';
 import { getGame } from '../lib/game/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { createPriceSource } from '../lib/market-data/index.js';
@@ -14,7 +15,7 @@ import { chooseDatabase } from './database.js';
 import { activateGame } from './game-plan.js';
 import { redact } from './options.js';
 import { ensureSchedules } from './schedules.js';
-import { gatewayNodeOptions, scheduleSettings } from './settings.js';
+import { gatewayNodeOptions, predictTimeoutMs, scheduleSettings } from './settings.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -66,18 +67,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env = process.env;
   // The local stack plays the demo game unless told otherwise: ranked models within minutes.
   const gameId = env.GAME || 'condor-demo';
-  // A cycle asks for every slot since the previous cycle: one longer than an asset's interval would ask
-  // that asset twice at once, on the same prices.
-  const shortestInterval = Math.min(...getGame(gameId).defaultPredictionConfigs.map((config) => config.interval));
   let settings: Settings = readSettings({
     ...env,
     GAME: gameId,
-    PREDICT_EVERY_SECONDS: env.PREDICT_EVERY_SECONDS || String(Math.min(60, shortestInterval)),
     SCORE_EVERY_SECONDS: env.SCORE_EVERY_SECONDS || '30',
     // A checkpoint every 10 minutes, so the first one (and what the platform would settle) shows locally.
     CHECKPOINT_INTERVAL_SECONDS: env.CHECKPOINT_INTERVAL_SECONDS || '600',
   });
   const game = getGame(settings.GAME);
+  // The game's slots, as the stack activates them, must leave a model time to answer one before the next.
+  const deadline = checkCallDeadline(game.defaultPredictionConfigs, predictTimeoutMs(settings));
+  if (!deadline.ok) throw new Error(`cannot start: ${deadline.message}`);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) {
@@ -163,7 +163,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       leaderboard: `${gatewayUrl}/reports/leaderboard`,
       'report API docs': `${gatewayUrl}/docs`,
       'Temporal Web UI': temporal?.uiUrl ?? `(your Temporal at ${settings.TEMPORAL_ADDRESS})`,
-      'predict cycles': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-cycle`,
+      'predict slots': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/predict-slots`,
       'emission checkpoints': `${temporal?.uiUrl ?? ''}/namespaces/${settings.TEMPORAL_NAMESPACE}/schedules/emission-checkpoint`,
       database: `${redact(databaseUrl(settings))} (${database.source})`,
       'model discovery': orchestratorUrl,

@@ -176,6 +176,8 @@ describe('/metrics', () => {
       'gateway_http_request_duration_seconds_count{method="GET",route="/reports/models",status_code="200"} 3\n',
     );
     expect(body).toMatch(/^gateway_nodejs_eventloop_lag_seconds /m);
+    // The event loop's delay p99 since the last scrape: what a request or a model deadline waited at worst.
+    expect(body).toMatch(/^gateway_nodejs_eventloop_lag_p99_seconds \d/m);
   });
 
   it('reports the leaderboard age and the predict-cycle lag from the database', async () => {

@@ -18,27 +18,16 @@ import { connectClient, type RunningDevServer, startDevServer, taskQueues } from
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort } from './support/model-processes.js';
 import { exampleSubmissions, repoRoot, temporalCli } from './support/tools.js';
+import { waitFor } from './support/wait-for.js';
 
 const hosts = { temporal: '127.0.0.1', orchestrator: '127.0.0.13', gateway: '127.0.0.14' };
 
 /** Throws when a service that should keep running has exited: waiting for it would be waiting in vain. */
 let servicesStillUp: () => void = () => {};
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    servicesStillUp();
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+/** waitFor, failing at once when a service has exited. */
+const waitForUp = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> =>
+  waitFor(what, timeoutMs, probe, { stillUp: () => servicesStillUp() });
 
 interface Service {
   name: string;
@@ -90,7 +79,7 @@ describe('the production layout as separate processes on their own addresses', (
   async function oneShot(name: string, args: string[]): Promise<void> {
     oneShots.add(name);
     const run = service(name, args);
-    await waitFor(`${name} to finish`, 120_000, async () => (run.child.exitCode !== null ? true : undefined));
+    await waitForUp(`${name} to finish`, 120_000, async () => (run.child.exitCode !== null ? true : undefined));
     if (run.child.exitCode !== 0) throw new Error(`${name} failed:\n${run.output}`);
   }
 
@@ -121,8 +110,7 @@ describe('the production layout as separate processes on their own addresses', (
       ORCHESTRATOR_URL: `ws://${hosts.orchestrator}:${discoveryPort}/condorgame`,
       GAME: 'condor-quick',
       MARKET_DATA: 'synthetic:7',
-      PREDICT_EVERY_SECONDS: '30',
-      PREDICT_TIMEOUT_SECONDS: '10',
+      PREDICT_TIMEOUT_SECONDS: '5',
       SCORE_EVERY_SECONDS: '10',
       MODEL_SHARDS: '2',
       LOG_LEVEL: 'info',
@@ -174,7 +162,7 @@ describe('the production layout as separate processes on their own addresses', (
   }, 120_000);
 
   it('announces the models at the orchestrator host, not 127.0.0.1, and the workers reach them there', async () => {
-    const deployments = await waitFor('both models announced and recorded', 300_000, async () => {
+    const deployments = await waitForUp('both models announced and recorded', 300_000, async () => {
       const rows = await db.pool.any(sql.type(z.object({ model_id: z.string(), ip: z.string().nullable() }))`
         SELECT DISTINCT model_id, ip FROM deployments ORDER BY model_id
       `);
@@ -186,7 +174,7 @@ describe('the production layout as separate processes on their own addresses', (
       { model_id: 'benchmark', ip: hosts.orchestrator },
       { model_id: 'mixture', ip: hosts.orchestrator },
     ]);
-    await waitFor('SUCCESS predictions of both models', 300_000, async () => {
+    await waitForUp('SUCCESS predictions of both models', 300_000, async () => {
       const models = await db.pool.anyFirst(sql.type(z.object({ model_id: z.string() }))`
         SELECT DISTINCT model_id FROM predictions WHERE status = 'SUCCESS'
       `);
@@ -201,7 +189,7 @@ describe('the production layout as separate processes on their own addresses', (
     victim = worker.child;
     const identity = `${worker.child.pid}@`;
     // Wait until the victim is running a model-calls activity, then kill it on the spot.
-    const killedAt = await waitFor('the first model-calls worker to hold an activity', 300_000, async () => {
+    const killedAt = await waitForUp('the first model-calls worker to hold an activity', 300_000, async () => {
       for await (const run of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
         const description = await client.workflow.getHandle(run.workflowId, run.runId).describe();
         const held = (description.raw.pendingActivities ?? []).some((activity) =>
@@ -217,7 +205,7 @@ describe('the production layout as separate processes on their own addresses', (
 
     // Every slot asked since the kill gets one row per model, stored once, by the surviving worker.
     const slots = z.object({ slot: z.number(), rows: z.number(), models: z.number() });
-    const after = await waitFor('three complete slots after the kill', 300_000, async () => {
+    const after = await waitForUp('three complete slots after the kill', 300_000, async () => {
       const rows = await db.pool.any(sql.type(slots)`
         SELECT extract(epoch FROM scheduled_at)::float8 AS slot, count(*)::int AS rows,
                count(DISTINCT model_id)::int AS models
@@ -242,7 +230,7 @@ describe('the production layout as separate processes on their own addresses', (
   }, 600_000);
 
   it('scores and ranks the models on the gateway', async () => {
-    const leaderboard = await waitFor('a ranked leaderboard with both models', 480_000, async () => {
+    const leaderboard = await waitForUp('a ranked leaderboard with both models', 480_000, async () => {
       const response = await fetch(`${gatewayUrl}/reports/leaderboard`);
       const rows = (await response.json()) as Array<{ model_id: string; rank: number; score_recent: number | null }>;
       return rows.length === 2 && rows.every((row) => row.score_recent !== null) ? rows : undefined;

@@ -3,7 +3,7 @@
 // Temporal, and leave no process behind when stopped. It plays `condor-quick`, the demo on its shortest
 // clock (1-minute forecasts, 1.5-minute recent window), which a coordinator can choose too: the demo's
 // 2-minute clock would add about two minutes of waiting and exercise nothing more.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,24 +12,10 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { connectClient } from '../lib/temporal/index.js';
+import { type StackPorts, startCoordinator } from './support/coordinator-start.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { freePort } from './support/model-processes.js';
-import { exampleSubmissions, repoRoot } from './support/tools.js';
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+import { exampleSubmissions } from './support/tools.js';
+import { waitFor } from './support/wait-for.js';
 
 /** Process ids whose command line mentions `needle` (excluding this test runner). */
 function processesMatching(needle: string): number[] {
@@ -43,51 +29,24 @@ function processesMatching(needle: string): number[] {
 describe('coordinator start (npm start)', () => {
   let db: TestDatabase;
   let stack: ChildProcess;
-  let output = '';
+  let ports: StackPorts;
+  let output: () => string;
   const work = mkdtempSync(join(tmpdir(), 'coordinator-start-'));
-  const ports = { temporal: 0, ui: 0, discovery: 0, orchestratorHttp: 0, gateway: 0 };
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
     for (const name of ['benchmark', 'mixture']) {
       cpSync(resolve(exampleSubmissions, name), join(work, 'submissions', name), { recursive: true });
     }
-    stack = spawn(
-      process.execPath,
-      [
-        resolve(repoRoot, 'bin/coordinator.mjs'),
-        'start',
-        '--submissions',
-        join(work, 'submissions'),
-        '--data-dir',
-        join(work, 'data'),
-        '--orchestrator-http-port',
-        String(ports.orchestratorHttp),
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DATABASE_URL: db.url,
-          TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-          TEMPORAL_UI_PORT: String(ports.ui),
-          ORCHESTRATOR_URL: `ws://127.0.0.1:${ports.discovery}/condorgame`,
-          GATEWAY_PORT: String(ports.gateway),
-          GAME: 'condor-quick',
-          MARKET_DATA: 'synthetic:5',
-          SCORE_EVERY_SECONDS: '10',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    stack.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
+    const started = await startCoordinator({
+      work,
+      databaseUrl: db.url,
+      game: 'condor-quick',
+      marketData: 'synthetic:5',
     });
-    stack.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+    stack = started.child;
+    ports = started.ports;
+    output = started.output;
   }, 60_000);
 
   afterAll(async () => {
@@ -98,9 +57,9 @@ describe('coordinator start (npm start)', () => {
 
   it('prints its URLs, stores predictions, ranks the models on the gateway, and shows its runs in Temporal', async () => {
     await waitFor('the start banner', 240_000, async () =>
-      output.includes('The coordinator is running') ? true : undefined,
+      output().includes('The coordinator is running') ? true : undefined,
     );
-    expect(output).toContain(`http://127.0.0.1:${ports.ui}`);
+    expect(output()).toContain(`http://127.0.0.1:${ports.ui}`);
 
     const successes = await waitFor('SUCCESS predictions of both models', 240_000, async () => {
       const models = await db.pool.anyFirst(sql.type(z.object({ model_id: z.string() }))`
@@ -118,13 +77,15 @@ describe('coordinator start (npm start)', () => {
     const client = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
     try {
       const runs: string[] = [];
-      for await (const run of client.workflow.list({ query: 'WorkflowType = "predictCycle"' }))
+      for await (const run of client.workflow.list({ query: 'WorkflowType = "predictSlot"' }))
         runs.push(run.workflowId);
       expect(runs.length).toBeGreaterThan(0);
-      expect(runs.every((id) => id.startsWith('predict-cycle-'))).toBe(true);
-      // Left unset, the cycle period follows the game: each asset once a cycle, every 30 s here.
-      const schedule = await client.schedule.getHandle('predict-cycle').describe();
-      expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([30_000]);
+      // One run per slot, named by its instant: condor-quick has one every 7.5 s.
+      expect(runs.every((id) => /^predict-slot-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(000|500)Z$/.test(id))).toBe(true);
+      const schedule = await client.schedule.getHandle('predict-slots').describe();
+      expect(schedule.action.type === 'startWorkflow' && schedule.action.args).toEqual([
+        { game: 'condor-quick', windowSec: 600, shards: 1, timeoutMs: 5_000 },
+      ]);
     } finally {
       await client.connection.close();
     }

@@ -1,7 +1,7 @@
 import { DefaultLogger, type LogLevel, Runtime, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { readSettings, type Settings, temporalOptions } from '../lib/config/index.js';
 import type { DatabasePool } from '../lib/db/index.js';
-import { createLogger } from '../lib/log/index.js';
+import { createLogger, watchEventLoop } from '../lib/log/index.js';
 import type { ModelRunnerClient } from '../lib/model-runner/index.js';
 import { connectWorker, type TaskQueueName, taskQueues } from '../lib/temporal/index.js';
 import { activityInterceptors } from './activity-context.js';
@@ -167,7 +167,10 @@ export async function runWorkers(
     throw error;
   }
   logger.info({ queues, temporal: temporal.address }, `workers running for ${queues.join(', ')}`);
+  // What every deadline and heartbeat in this process waits at worst, once a minute in the log.
+  const eventLoop = watchEventLoop(logger);
   const done = Promise.all(workers.map((worker) => worker.run())).then(async () => {
+    eventLoop.stop();
     await release();
     await tracing?.shutdown();
     logger.info('workers stopped');

@@ -5,8 +5,8 @@ import type { WorkerConnection } from './coordinator.js';
 
 export interface ScoringWorkerOptions extends WorkerConnection, ScoringDeps {
   /**
-   * Batches scored at once (default 2). Scoring is CPU-bound on one thread, so two only overlap one
-   * batch's database reads and writes with another's arithmetic; more cores want more worker processes.
+   * Batches scored at once (default 2): two overlap one batch's database reads and writes with
+   * another's arithmetic, which runs on scoring threads (lib/score-threads), never on the event loop.
    */
   concurrency?: number;
 }

@@ -209,6 +209,8 @@ export async function backfillScores(input: BackfillScoresInput): Promise<Backfi
       const result = await executeChild(backfillSlice, {
         workflowId: `${parentId}/slice-${iso(slice.from)}/${phase}`,
         args: [{ phase, slice, ...common }],
+        // Each run of a slice continues as new every few pages: one that runs an hour is stuck.
+        workflowRunTimeout: '1 hour',
       });
       if (phase === 'scores') {
         progress.slicesScored++;

@@ -15,6 +15,7 @@ export {
   type EmissionCheckpointResult,
   emissionCheckpoint,
 } from './emission-checkpoint.js';
+export { type FeedModelsInput, type FeedModelsResult, feedModels } from './feed-models.js';
 export { type IngestPricesInput, type IngestPricesResult, ingestPrices } from './ingest-prices.js';
 export {
   type LeaderboardRefreshInput,
@@ -22,5 +23,7 @@ export {
   leaderboardRefresh,
 } from './leaderboard-refresh.js';
 export { type PredictCycleInput, type PredictCycleResult, predictCycle } from './predict-cycle.js';
+export { type PredictSlotInput, type PredictSlotResult, predictSlot } from './predict-slot.js';
+export { type PredictSlotsInput, type PredictSlotsResult, predictSlots } from './predict-slots.js';
 export { type ScorePassInput, type ScorePassResult, scorePass } from './score-pass.js';
 export type { ScoringProgress } from './score-range.js';

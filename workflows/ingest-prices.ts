@@ -1,11 +1,17 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ParentClosePolicy, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import { searchAttributes } from '../lib/temporal/search-attributes.js';
-import { runInstant } from './inputs.js';
+import type { feedModels } from './feed-models.js';
+import { gameOf, positiveInteger, runInstant } from './inputs.js';
 import { postgres } from './queues.js';
 
 export interface IngestPricesInput {
   /** Fetch prices up to this instant (ISO). Default: the schedule's scheduled time, else the start time. */
   scheduledAt?: string;
+  /** Game id (lib/game) of the models' feed that follows; default the default game. */
+  game?: string;
+  /** Fan-out of the models' feed that follows (as for the slots). */
+  shards?: number;
 }
 
 export interface IngestPricesResult {
@@ -28,16 +34,31 @@ const total = (counts: Record<string, number> | undefined) =>
  * store (and so scoring and the leaderboard) keeps its pace. Stores the minutes closed by the scheduled
  * instant that each active asset lacks, re-reading the repair window (gaps, corrections) and checking
  * plausibility (README "Price pipeline"); the writes are idempotent, so a retried, repeated or
- * overlapping run stores nothing twice.
+ * overlapping run stores nothing twice. Then it starts the models' feed of those prices,
+ * `feed-models-<instant>`, and does not wait for it.
  */
 export async function ingestPrices(input: IngestPricesInput = {}): Promise<IngestPricesResult> {
   const untilSec = runInstant(input.scheduledAt, 'scheduledAt');
+  const shards = positiveInteger(input.shards, 1, 'shards');
   upsertSearchAttributes([{ key: searchAttributes.cycleTime, value: new Date(untilSec * 1000) }]);
   const groups = await postgres.loadPredictionGroups();
   const assets = [...new Set(groups.flatMap((group) => group.assets))];
   const prices = await postgres.syncPrices({ assets, untilSec });
+  const untilAt = new Date(untilSec * 1000).toISOString();
+  try {
+    await startChild<typeof feedModels>('feedModels', {
+      workflowId: `feed-models-${untilAt}`,
+      args: [{ untilAt, assets, game: gameOf(input), shards }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowRunTimeout: '15 minutes',
+    });
+  } catch (error) {
+    // A retried or repeated ingestion of the same instant: its feed runs already.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
   return {
-    scheduledAt: new Date(untilSec * 1000).toISOString(),
+    scheduledAt: untilAt,
     pricesStored: Object.values(prices.stored).reduce((sum, count) => sum + count, 0),
     latest: prices.latest,
     held: total(prices.held),

@@ -6,6 +6,7 @@ import type {
   PostgresQueueActivities,
   ScoringQueueActivities,
 } from '../activities/index.js';
+import { slotRoundBoundMs } from '../lib/schedule/index.js';
 import { nonRetryableFailureTypes } from '../lib/temporal/failure-types.js';
 import { taskQueues } from '../lib/temporal/task-queues.js';
 
@@ -52,11 +53,11 @@ export const scoring = proxyActivities<ScoringQueueActivities>(queueOptions.scor
 
 /**
  * The model-calls queue for calls with the given deadline: a round's activity may tick then predict (two
- * deadlines) plus the storing, so it is given three deadlines and a minute.
+ * deadlines) plus the storing, so it is given three deadlines and a minute (lib/schedule slotRoundBoundMs).
  */
 export function modelCallsWithin(callTimeoutMs: number) {
   return proxyActivities<ModelCallsQueueActivities>({
     ...queueOptions.modelCalls,
-    startToCloseTimeout: callTimeoutMs * 3 + 60_000,
+    startToCloseTimeout: slotRoundBoundMs(callTimeoutMs),
   });
 }

@@ -74,6 +74,8 @@ export async function scorePass(input: ScorePassInput = {}): Promise<ScorePassRe
       : await executeChild(leaderboardRefresh, {
           workflowId: `${workflowInfo().workflowId}/leaderboard`,
           args: [{ asOf, game, ...(input.scorer ? { scorer: input.scorer } : {}), retention: input.retention ?? true }],
+          // Its activities are bounded to 30 minutes each (a refresh after a large rescore, then retention).
+          workflowRunTimeout: '1 hour',
         });
   // Runs recorded before the Merkle chain existed replay without this step.
   const merkleCycle =

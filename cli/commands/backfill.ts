@@ -134,6 +134,8 @@ async function run(options: BackfillOptions): Promise<void> {
       workflowId,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // Every run is bounded: a backfill stuck on a repeating failure ends where an operator sees it.
+      workflowRunTimeout: '24 hours',
     });
     console.log(`workflow ${workflowId}`);
     console.log(

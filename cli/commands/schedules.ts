@@ -26,7 +26,9 @@ function checkId(id: string): boolean {
 }
 
 export function register(program: Command): void {
-  const schedules = program.command('schedules').description('the recurring jobs: predict cycles and score passes');
+  const schedules = program
+    .command('schedules')
+    .description('the recurring jobs: price ingestion, prediction slots and score passes');
 
   schedules
     .command('list')

@@ -6,7 +6,8 @@ describe('settings', () => {
   it('has a default for everything a local start needs', () => {
     const settings = readSettings({});
     expect(settings.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
-    expect(settings.PREDICT_EVERY_SECONDS).toBe(60);
+    expect(settings.SCORE_EVERY_SECONDS).toBe(300);
+    expect(settings.PREDICT_TIMEOUT_SECONDS).toBeUndefined(); // the game's
     expect(settings.GATEWAY_PORT).toBe(8000);
     expect(databaseUrl(settings)).toBe('postgres://postgres@127.0.0.1:5432/coordinator');
     expect(temporalOptions(settings)).toEqual({ address: '127.0.0.1:7233', namespace: 'default' });
@@ -20,8 +21,8 @@ describe('settings', () => {
   });
 
   it('names every bad value at once', () => {
-    expect(() => readSettings({ GATEWAY_PORT: 'eighty', PREDICT_EVERY_SECONDS: '-1' })).toThrow(
-      /GATEWAY_PORT.*PREDICT_EVERY_SECONDS|PREDICT_EVERY_SECONDS.*GATEWAY_PORT/,
+    expect(() => readSettings({ GATEWAY_PORT: 'eighty', PREDICT_TIMEOUT_SECONDS: '-1' })).toThrow(
+      /GATEWAY_PORT.*PREDICT_TIMEOUT_SECONDS|PREDICT_TIMEOUT_SECONDS.*GATEWAY_PORT/,
     );
   });
 

@@ -60,14 +60,13 @@ const definitions = {
     help: "/healthz is degraded when an asset's newest stored price is older than this",
     schema: z.coerce.number().positive().default(180),
   },
-  PREDICT_EVERY_SECONDS: {
-    help: 'period of the predict cycle schedule',
-    schema: z.coerce.number().positive().default(60),
+  PREDICT_TIMEOUT_SECONDS: {
+    help: "deadline of one model call, shorter than the gap between two slots of a model; unset: the game's",
+    schema: z.coerce.number().positive().optional(),
   },
-  PREDICT_TIMEOUT_SECONDS: { help: 'deadline of one model call', schema: z.coerce.number().positive().default(60) },
   SCORE_EVERY_SECONDS: { help: 'period of the score pass schedule', schema: z.coerce.number().positive().default(300) },
   MODEL_SHARDS: {
-    help: 'predict fan-out activities per cycle (spread over model-calls workers)',
+    help: 'predict fan-out activities per slot (spread over model-calls workers)',
     schema: z.coerce.number().int().positive().default(1),
   },
   MODEL_TRANSPORT: {

@@ -94,6 +94,26 @@ export class PriceFeed {
   }
 
   /**
+   * Reads which of the shard's deployments have their history (whichever worker fed them), without
+   * calling any model: a prediction slot asks those, and no tick stands between a slot and its call.
+   */
+  async refresh(shard: Shard = wholeFleet): Promise<void> {
+    await this.loadStates(this.options.client.models().filter((model) => inShard(model.modelId, shard)));
+  }
+
+  private async loadStates(models: readonly ModelInfo[]) {
+    const states = await loadFeedState(
+      this.options.db,
+      models.map((model) => model.deploymentId),
+    );
+    for (const model of models) {
+      if (states.get(model.deploymentId)?.fed) this.fed.add(model.deploymentId);
+      else this.fed.delete(model.deploymentId);
+    }
+    return states;
+  }
+
+  /**
    * Sends each deployment of the shard the prices it lacks up to `untilSec`. Groups of deployments
    * equally behind are ticked at once, in parallel: no group waits for another's slow model.
    */
@@ -103,14 +123,7 @@ export class PriceFeed {
     const models = client.models().filter((model) => inShard(model.modelId, shard));
     const summary: FeedSummary = { ticked: 0, fullHistory: 0, upToDate: 0, failedCount: 0, failed: [] };
 
-    const states = await loadFeedState(
-      db,
-      models.map((model) => model.deploymentId),
-    );
-    for (const model of models) {
-      if (states.get(model.deploymentId)?.fed) this.fed.add(model.deploymentId);
-      else this.fed.delete(model.deploymentId);
-    }
+    const states = await this.loadStates(models);
 
     // Deployments that are equally far behind get one identical payload.
     const groups = new Map<string, { marks: Map<string, number> | undefined; models: ModelInfo[] }>();

@@ -4,7 +4,7 @@ import { condorDemo, condorQuick } from './condor/demo.js';
 import { condor } from './condor/index.js';
 import type { GameDefinition, Scorer } from './definition.js';
 
-export { NO_SETTLED_PRICE, scoreBatch } from './batch.js';
+export { NO_SETTLED_PRICE, scoreBatch, scoreEach, withFailurePenalty } from './batch.js';
 export { condorDemo, condorQuick } from './condor/demo.js';
 export { condor } from './condor/index.js';
 export { defaultGameId } from './default-game.js';

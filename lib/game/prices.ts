@@ -44,6 +44,17 @@ export class PriceSeries {
     return new PriceSeries(times, prices);
   }
 
+  /**
+   * From the arrays of another PriceSeries (already sorted and checked), e.g. sent to a scoring
+   * thread: no second validation or sort.
+   */
+  static fromSorted(times: Float64Array, prices: Float64Array): PriceSeries {
+    if (times.length !== prices.length) {
+      throw new Error(`a price series needs as many prices as times, got ${prices.length} and ${times.length}`);
+    }
+    return new PriceSeries(times, prices);
+  }
+
   get length(): number {
     return this.times.length;
   }

@@ -34,3 +34,5 @@ export const rootLogger: Logger = pino({
 export function createLogger(component: string, bindings: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...bindings });
 }
+
+export { type EventLoopWatch, watchEventLoop } from './event-loop.js';

@@ -6,6 +6,18 @@ export interface PredictionGroup {
   assets: readonly string[];
 }
 
+/** The groups of a game's prediction configs (`GameDefinition.defaultPredictionConfigs`). */
+export function predictionGroupsOf(
+  configs: ReadonlyArray<{ assets: readonly string[]; horizon: number; step: number; interval: number }>,
+): PredictionGroup[] {
+  return configs.map((config) => ({
+    horizonSec: config.horizon,
+    stepSec: config.step,
+    intervalSec: config.interval,
+    assets: config.assets,
+  }));
+}
+
 export interface DuePrediction {
   asset: string;
   horizonSec: number;

@@ -12,6 +12,8 @@ export const condorDemo: GameDefinition = {
   ...condor,
   id: 'condor-demo',
   windows: { recent: 120, steady: 240, anchor: 360 },
+  // One asset every 15 s: a model's call must end before its next slot.
+  predictTimeoutSeconds: 10,
   defaultPredictionConfigs: [{ assets: DEMO_ASSETS, horizon: 120, step: 60, interval: 60 }],
 };
 
@@ -28,5 +30,7 @@ export const condorQuick: GameDefinition = {
   ...condor,
   id: 'condor-quick',
   windows: { recent: 90, steady: 180, anchor: 270 },
+  // One asset every 7.5 s: a model's call must end before its next slot.
+  predictTimeoutSeconds: 5,
   defaultPredictionConfigs: [{ assets: DEMO_ASSETS, horizon: 60, step: 60, interval: 30 }],
 };

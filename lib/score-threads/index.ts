@@ -1,0 +1,1 @@
+export { type ScoreJob, type ScoreProgress, ScoreThreads, type ScoreThreadsOptions } from './pool.js';
