@@ -85,6 +85,10 @@ it('traces one predict cycle as one trace from its start through activities, mod
   });
   await flushed('ingestPrices');
   expect(byName('INSERT prices').length).toBeGreaterThan(0);
+  // The ingestion's feed of the models runs on in a child run of its own, in the ingestion's trace: it ends
+  // before the cycle's spans are gathered.
+  await client.workflow.getHandle(`feed-models-${new Date(scheduledSec * 1000).toISOString()}`).result();
+  await flushed('feedModels');
   exporter.reset();
 
   const result = (await client.workflow.execute('predictCycle', {
