@@ -8,16 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentCache, findPython } from '../orchestrator/index.js';
+import { processesMatching } from '../orchestrator/testing/processes.js';
 import { exampleSubmissions, repoRoot } from './support/tools.js';
 import { waitFor } from './support/wait-for.js';
-
-function processesMatching(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes(needle) && !/^\s*\d+\s+Z/.test(line))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 describe('npm start with no PostgreSQL in reach (embedded fallback)', () => {
   let stack: ChildProcess;

@@ -3,7 +3,7 @@
 // Temporal, and leave no process behind when stopped. It plays `condor-quick`, the demo on its shortest
 // clock (1-minute forecasts, 1.5-minute recent window), which a coordinator can choose too: the demo's
 // 2-minute clock would add about two minutes of waiting and exercise nothing more.
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,19 +12,13 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { connectClient } from '../lib/temporal/index.js';
+import { processesMatching } from '../orchestrator/testing/processes.js';
 import { type StackPorts, startCoordinator } from './support/coordinator-start.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { exampleSubmissions } from './support/tools.js';
 import { waitFor } from './support/wait-for.js';
 
 /** Process ids whose command line mentions `needle` (excluding this test runner). */
-function processesMatching(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes(needle) && !/^\s*\d+\s+Z/.test(line))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 describe('coordinator start (npm start)', () => {
   let db: TestDatabase;
