@@ -4,8 +4,8 @@ import { z } from 'zod';
 import {
   activePredictionConfigs,
   applyRetention,
-  clearFullHistorySent,
   expectedModels,
+  forgetFeed,
   insertPredictions,
   insertPrices,
   latestPriceTs,
@@ -112,7 +112,7 @@ describe('models and deployments', () => {
       (await expectedModels(db.pool)).map((model) => [model.modelId, model.deploymentId]),
     );
     expect(latest).toEqual({ m1: 'd3', m2: 'd2', m3: null });
-    expect(await clearFullHistorySent(db.pool, ['d1', 'd3'])).toBe(1);
+    expect(await forgetFeed(db.pool, ['d1', 'd3'])).toBe(1);
   });
 
   it('rejects bad rows with a message naming the row and field', async () => {

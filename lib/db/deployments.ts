@@ -69,16 +69,3 @@ export async function markFullHistorySent(
   `);
   return result.rowCount;
 }
-
-/**
- * Forgets that these deployments have their history, e.g. when a model process restarted under the same
- * deployment id and lost its memory: the next cycle sends them full history again.
- */
-export async function clearFullHistorySent(db: CommonQueryMethods, deploymentIds: readonly string[]): Promise<number> {
-  if (deploymentIds.length === 0) return 0;
-  const result = await db.query(sql.unsafe`
-    UPDATE deployments SET full_history_sent_at = NULL
-    WHERE deployment_id = ANY(${sql.array(deploymentIds, 'text')}) AND full_history_sent_at IS NOT NULL
-  `);
-  return result.rowCount;
-}

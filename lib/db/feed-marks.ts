@@ -63,15 +63,18 @@ export async function recordFeedMarks(db: CommonQueryMethods, marks: readonly Fe
 
 /**
  * Forgets what these deployments were fed (their process was set up again and may have lost its memory): the
- * next tick sends them their full history, and they are not asked to predict before it.
+ * next tick sends them their full history, and they are not asked to predict before it. Returns how many
+ * deployments had their history.
  */
-export async function forgetFeed(db: CommonQueryMethods, deploymentIds: readonly string[]): Promise<void> {
-  if (deploymentIds.length === 0) return;
-  await db.query(sql.unsafe`
+export async function forgetFeed(db: CommonQueryMethods, deploymentIds: readonly string[]): Promise<number> {
+  if (deploymentIds.length === 0) return 0;
+  const result = await db.query(sql.unsafe`
     WITH forgotten AS (
       DELETE FROM feed_marks WHERE deployment_id = ANY(${sql.array(deploymentIds, 'text')})
     )
     UPDATE deployments SET full_history_sent_at = NULL
     WHERE deployment_id = ANY(${sql.array(deploymentIds, 'text')}) AND full_history_sent_at IS NOT NULL
   `);
+  // The deployments that had their history and must now get it again.
+  return result.rowCount;
 }

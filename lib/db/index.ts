@@ -12,7 +12,6 @@ export {
 } from './checkpoints.js';
 export { databaseName, defaultDatabaseUrl, ensureDatabase, withDatabase } from './database.js';
 export {
-  clearFullHistorySent,
   type DeploymentInput,
   type DeploymentRecord,
   markFullHistorySent,
